@@ -1,0 +1,22 @@
+# Rollcall. The two commands most people need: `make run` and `make test`.
+.PHONY: run test watch db-start db-stop clean-db
+
+## Serve Rollcall at http://127.0.0.1:3000 with its own database (installs what is missing).
+run:
+	@scripts/run.sh
+
+## Run every check: format, clippy, unit and database tests, browser tests.
+test:
+	@scripts/test.sh
+
+## Rebuild and reload as files change, against the private database.
+watch:
+	@scripts/ensure-tools.sh
+	@DATABASE_URL="$$(scripts/db.sh start)" cargo leptos watch
+
+db-start:
+	@scripts/db.sh start
+
+## Stop the private PostgreSQL that `make run` and `make test` start.
+db-stop:
+	@scripts/db.sh stop

@@ -1,0 +1,4 @@
+//! Pieces of screen shared by every page.
+
+pub mod layout;
+pub mod network;

@@ -1,0 +1,82 @@
+//! Rollcall's Leptos app, compiled twice: for the server (`ssr`) and for the browser (`hydrate`).
+//!
+//! Each concept lives in one folder with its types, its server functions, its queries (server
+//! only) and its page, so a newcomer finds a concept in one place.
+
+#![recursion_limit = "256"]
+
+pub mod components;
+pub mod system;
+
+use leptos::prelude::*;
+use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path,
+};
+
+use components::layout::{Layout, NotFound};
+
+/// The HTML document the server renders around the app.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    set_content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en-GB">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+/// Pages allow only this origin's scripts and styles, plus the inline hydration script that
+/// carries this response's nonce.
+#[cfg(feature = "ssr")]
+fn set_content_security_policy() {
+    use leptos::nonce::use_nonce;
+    let Some(nonce) = use_nonce() else { return };
+    let Some(response) = use_context::<leptos_axum::ResponseOptions>() else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; \
+         style-src 'self'; img-src 'self' data:; connect-src 'self' ws://127.0.0.1:*; \
+         manifest-src 'self'; worker-src 'self'; frame-ancestors 'none'; base-uri 'self'; \
+         form-action 'self'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <Stylesheet id="leptos" href="/pkg/rollcall.css" />
+        <Title formatter=|page: String| {
+            if page.is_empty() { "Rollcall".to_string() } else { format!("{page} · Rollcall") }
+        } />
+        <Meta name="description" content="Attendance case management for schools in England" />
+        <Meta name="theme-color" content="#1d4f91" />
+        <Link rel="manifest" href="/manifest.webmanifest" />
+        <Link rel="icon" href="/icons/rollcall.svg" type_="image/svg+xml" />
+        <Link rel="apple-touch-icon" href="/icons/rollcall-192.png" />
+        <Router>
+            <Layout>
+                <Routes fallback=NotFound>
+                    <Route path=path!("/") view=system::StatusPage />
+                </Routes>
+            </Layout>
+        </Router>
+    }
+}

@@ -1,0 +1,51 @@
+//! Settings, all from the environment, each with a default that suits `make run`.
+
+use anyhow::{Context, bail};
+use leptos::config::LeptosOptions;
+
+/// The name of the wasm, JS and CSS bundles, as `[[workspace.metadata.leptos]]` gives it.
+pub const OUTPUT_NAME: &str = "rollcall";
+
+pub struct Config {
+    pub database_url: String,
+    /// Where pages, assets and the API are served, and the site folder cargo-leptos built.
+    pub leptos_options: LeptosOptions,
+}
+
+impl Config {
+    pub fn from_env(database_url: Option<String>) -> anyhow::Result<Self> {
+        let Some(database_url) = database_url.filter(|url| !url.trim().is_empty()) else {
+            bail!(
+                "DATABASE_URL is not set. `make run` starts Rollcall's own database and sets it; \
+                 to use another database, set DATABASE_URL=postgres://user:password@host:port/database"
+            );
+        };
+        let mut leptos_options = leptos::config::get_configuration(None)
+            .context("reading the LEPTOS_* settings")?
+            .leptos_options;
+        // cargo-leptos builds the name in; a plain `cargo build` of the server does not.
+        if leptos_options.output_name.is_empty() {
+            leptos_options.output_name = OUTPUT_NAME.into();
+        }
+        Ok(Self {
+            database_url,
+            leptos_options,
+        })
+    }
+}
+
+/// Logs go to standard error, one line per event; `ROLLCALL_LOG_FORMAT=json` makes them JSON for a
+/// log collector, and `RUST_LOG` chooses what is logged.
+pub fn init_logging() {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,tower_http=info"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    if std::env::var("ROLLCALL_LOG_FORMAT").as_deref() == Ok("json") {
+        builder.json().init();
+    } else {
+        builder.init();
+    }
+}

@@ -1,0 +1,30 @@
+//! The OpenAPI document of the JSON API, generated from the handlers' annotations: a route
+//! registered through `OpenApiRouter` is described here without a second list to keep in step.
+
+use axum::{Json, Router, routing::get};
+use utoipa::OpenApi;
+
+use super::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Rollcall API",
+        description = "Attendance case management for schools in England. See docs/api.md.",
+    ),
+    tags((name = "system", description = "The server itself")),
+)]
+pub struct ApiDoc;
+
+impl ApiDoc {
+    pub fn default_doc() -> utoipa::openapi::OpenApi {
+        let mut doc = Self::openapi();
+        doc.info.version = env!("CARGO_PKG_VERSION").to_string();
+        doc
+    }
+}
+
+/// `GET /api/openapi.json`.
+pub fn router(doc: utoipa::openapi::OpenApi) -> Router<AppState> {
+    Router::new().route("/api/openapi.json", get(move || async move { Json(doc) }))
+}

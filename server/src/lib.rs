@@ -1,0 +1,5 @@
+//! The Rollcall server as a library, so the binary and the tests build the same thing.
+
+pub mod config;
+pub mod db;
+pub mod http;
