@@ -55,7 +55,9 @@ export default defineConfig({
   ],
   // Playwright starts the server itself and waits until /healthz answers.
   webServer: {
-    command: "target/debug/rollcall serve",
+    // A small demo trust, then the server: the same binary `make run` uses.
+    command:
+      "target/debug/rollcall seed demo --if-empty --pupils 240 && exec target/debug/rollcall serve",
     cwd: "..",
     url: `${baseURL}/healthz`,
     reuseExistingServer: false,

@@ -5,16 +5,26 @@
 
 #![recursion_limit = "256"]
 
+#[cfg(feature = "ssr")]
+pub mod audit;
+pub mod auth;
 pub mod components;
+pub mod domain;
+pub mod late_door;
+pub mod pupils;
+pub mod school;
+pub mod staff;
 pub mod system;
+pub mod visits;
 
 use leptos::prelude::*;
 use leptos_meta::{Link, Meta, MetaTags, Stylesheet, Title, provide_meta_context};
 use leptos_router::{
-    components::{Route, Router, Routes},
+    components::{Redirect, Route, Router, Routes},
     path,
 };
 
+use auth::{SignInPage, ViewerResource, current_viewer, use_viewer};
 use components::layout::{Layout, NotFound};
 
 /// The HTML document the server renders around the app.
@@ -61,6 +71,7 @@ fn set_content_security_policy() {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    provide_context(ViewerResource(Resource::new(|| (), |_| current_viewer())));
     view! {
         <Stylesheet id="leptos" href="/pkg/rollcall.css" />
         <Title formatter=|page: String| {
@@ -74,9 +85,35 @@ pub fn App() -> impl IntoView {
         <Router>
             <Layout>
                 <Routes fallback=NotFound>
-                    <Route path=path!("/") view=system::StatusPage />
+                    <Route path=path!("/") view=Start />
+                    <Route path=path!("/login") view=SignInPage />
+                    <Route path=path!("/status") view=system::StatusPage />
+                    <Route path=path!("/today") view=school::TodayPage />
+                    <Route path=path!("/late-door") view=late_door::LateDoorPage />
+                    <Route path=path!("/visits") view=visits::VisitsPage />
+                    <Route path=path!("/pupils") view=pupils::PupilsPage />
+                    <Route path=path!("/pupils/:id") view=pupils::PupilPage />
+                    <Route path=path!("/admin/staff") view=staff::StaffPage />
+                    <Route path=path!("/admin/school") view=school::SchoolSettingsPage />
                 </Routes>
             </Layout>
         </Router>
+    }
+}
+
+/// The address people type: their own page when signed in, the sign-in page otherwise.
+#[component]
+fn Start() -> impl IntoView {
+    let viewer = use_viewer().0;
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let path = match viewer.await {
+                    Ok(Some(viewer)) => viewer.landing().path(),
+                    _ => "/login",
+                };
+                view! { <Redirect path=path /> }
+            })}
+        </Suspense>
     }
 }

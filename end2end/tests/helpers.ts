@@ -12,3 +12,17 @@ export async function screenshot(page: Page, testInfo: TestInfo, name: string) {
 export async function hydrated(page: Page) {
   await page.waitForFunction(() => (window as any).__rollcallHydrated === true);
 }
+
+/** Every demo account's password (see the README). */
+export const DEMO_PASSWORD = "rollcall-demo";
+
+/** Signs in through the sign-in page, as a person would, and waits for the landing page. */
+export async function signIn(page: Page, email: string, landing: string | RegExp) {
+  await page.goto("/login");
+  await hydrated(page);
+  await page.getByLabel("Email").fill(email);
+  await page.getByLabel("Password").fill(DEMO_PASSWORD);
+  await page.getByRole("button", { name: "Sign in" }).click();
+  await page.waitForURL(landing);
+  await hydrated(page);
+}

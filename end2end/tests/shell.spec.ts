@@ -2,19 +2,19 @@ import { expect, test } from "@playwright/test";
 import { hydrated, screenshot } from "./helpers";
 
 test.describe("the app shell", () => {
-  test("the start page says Rollcall is working and its database is connected", async ({ page }, testInfo) => {
-    const response = await page.goto("/");
+  test("the status page says Rollcall is working and its database is connected", async ({ page }, testInfo) => {
+    const response = await page.goto("/status");
     expect(response?.status()).toBe(200);
     await expect(page).toHaveTitle("Status · Rollcall");
     await expect(page.getByRole("heading", { level: 1, name: "Rollcall" })).toBeVisible();
     await expect(page.getByTestId("database-state")).toHaveText(/^connected/);
-    await expect(page.getByRole("navigation", { name: "Main" })).toBeVisible();
+    await expect(page.getByRole("banner").getByRole("link", { name: "Sign in" })).toBeVisible();
     await hydrated(page);
-    await screenshot(page, testInfo, "start");
+    await screenshot(page, testInfo, "status");
   });
 
   test("the indicator says when the device goes offline and comes back", async ({ page, context }, testInfo) => {
-    await page.goto("/");
+    await page.goto("/status");
     await hydrated(page);
     const indicator = page.getByRole("status").filter({ hasText: /line/ });
     await expect(indicator).toHaveText("Online");
@@ -26,7 +26,7 @@ test.describe("the app shell", () => {
   });
 
   test("keyboard users can skip to the content and see where focus is", async ({ page }) => {
-    await page.goto("/");
+    await page.goto("/status");
     await hydrated(page);
     await page.keyboard.press("Tab");
     const skip = page.getByRole("link", { name: "Skip to content" });
@@ -39,7 +39,7 @@ test.describe("the app shell", () => {
   });
 
   test("touch targets in the top bar are at least 44 pixels tall", async ({ page }) => {
-    await page.goto("/");
+    await page.goto("/status");
     for (const target of await page.locator(".top-bar a, .top-bar .network").all()) {
       const box = await target.boundingBox();
       expect(box?.height ?? 0).toBeGreaterThanOrEqual(44);
@@ -47,7 +47,7 @@ test.describe("the app shell", () => {
   });
 
   test("the app can be added to a home screen", async ({ page, request }) => {
-    await page.goto("/");
+    await page.goto("/status");
     const href = await page.locator('link[rel="manifest"]').getAttribute("href");
     expect(href).toBe("/manifest.webmanifest");
     const manifest = await (await request.get(href!)).json();

@@ -10,6 +10,8 @@ pub struct Config {
     pub database_url: String,
     /// Where pages, assets and the API are served, and the site folder cargo-leptos built.
     pub leptos_options: LeptosOptions,
+    /// Cookies are `Secure` (HTTPS only) everywhere but local development.
+    pub secure_cookies: bool,
 }
 
 impl Config {
@@ -27,9 +29,16 @@ impl Config {
         if leptos_options.output_name.is_empty() {
             leptos_options.output_name = OUTPUT_NAME.into();
         }
+        let secure_cookies = match std::env::var("ROLLCALL_SECURE_COOKIES").as_deref() {
+            Ok("true" | "1") => true,
+            Ok("false" | "0") => false,
+            Ok(other) => bail!("ROLLCALL_SECURE_COOKIES must be true or false, not {other:?}"),
+            Err(_) => leptos_options.env == leptos::config::Env::PROD,
+        };
         Ok(Self {
             database_url,
             leptos_options,
+            secure_cookies,
         })
     }
 }

@@ -61,9 +61,9 @@ async fn every_answer_carries_the_security_headers_and_a_request_id() {
 }
 
 #[tokio::test]
-async fn the_start_page_is_rendered_on_the_server_with_the_database_state() {
+async fn the_status_page_is_rendered_on_the_server_with_the_database_state() {
     let app = common::spawn().await;
-    let response = app.client.get(app.url("/")).send().await.unwrap();
+    let response = app.client.get(app.url("/status")).send().await.unwrap();
     assert_eq!(response.status(), StatusCode::OK);
     let csp = response.headers()["content-security-policy"]
         .to_str()

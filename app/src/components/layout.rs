@@ -5,36 +5,89 @@ use leptos_meta::Title;
 use leptos_router::components::A;
 
 use super::network::NetworkIndicator;
+use crate::{
+    auth::{SignOutButton, Viewer, use_viewer},
+    domain::roles::Permission,
+};
 
-/// One entry of the main navigation. Later features add theirs here, so the menu is in one place.
+/// One entry of the main navigation, shown to people who may use it somewhere. Later features
+/// add theirs here, so the menu is in one place.
 struct NavItem {
     href: &'static str,
     label: &'static str,
+    permission: Permission,
 }
 
-const NAV: &[NavItem] = &[NavItem {
-    href: "/",
-    label: "Status",
-}];
+const NAV: &[NavItem] = &[
+    NavItem {
+        href: "/today",
+        label: "Today",
+        permission: Permission::ViewReports,
+    },
+    NavItem {
+        href: "/late-door",
+        label: "Late door",
+        permission: Permission::RecordLateArrivals,
+    },
+    NavItem {
+        href: "/visits",
+        label: "My visits",
+        permission: Permission::RecordVisits,
+    },
+    NavItem {
+        href: "/pupils",
+        label: "Pupils",
+        permission: Permission::ViewPupils,
+    },
+    NavItem {
+        href: "/admin/staff",
+        label: "Staff",
+        permission: Permission::ManageStaff,
+    },
+    NavItem {
+        href: "/admin/school",
+        label: "School settings",
+        permission: Permission::ManageSchool,
+    },
+];
+
+fn nav_for(viewer: &Viewer) -> impl IntoView + use<> {
+    NAV.iter()
+        .filter(|item| viewer.can_somewhere(item.permission))
+        .map(|item| view! { <li><A href=item.href>{item.label}</A></li> })
+        .collect_view()
+}
 
 #[component]
 pub fn Layout(children: Children) -> impl IntoView {
+    let viewer = use_viewer().0;
+    let signed_in = move || viewer.get().and_then(|result| result.ok()).flatten();
+    // The skip link is rel="external" to keep the router out of it, so the browser itself moves
+    // focus to the content.
     view! {
-        <a class="skip-link" href="#main">"Skip to content"</a>
+        <a class="skip-link" href="#main" rel="external">"Skip to content"</a>
         <header class="top-bar">
             <A href="/" attr:class="brand">
                 <img src="/icons/rollcall.svg" alt="" width="32" height="32" />
                 <span>"Rollcall"</span>
             </A>
             <nav aria-label="Main">
-                <ul>
-                    {NAV
-                        .iter()
-                        .map(|item| view! { <li><A href=item.href>{item.label}</A></li> })
-                        .collect_view()}
-                </ul>
+                <Transition fallback=|| ()>
+                    <ul>{move || signed_in().map(|viewer| nav_for(&viewer))}</ul>
+                </Transition>
             </nav>
             <NetworkIndicator />
+            <Transition fallback=|| ()>
+                {move || match signed_in() {
+                    Some(viewer) => view! {
+                        <div class="who">
+                            <span class="who-name">{viewer.name}</span>
+                            <SignOutButton />
+                        </div>
+                    }.into_any(),
+                    None => view! { <A href="/login" attr:class="sign-in-link">"Sign in"</A> }.into_any(),
+                }}
+            </Transition>
         </header>
         <main id="main" tabindex="-1">{children()}</main>
     }

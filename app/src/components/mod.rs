@@ -1,4 +1,6 @@
 //! Pieces of screen shared by every page.
 
+pub mod errors;
 pub mod layout;
 pub mod network;
+pub mod signed_in;

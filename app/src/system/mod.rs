@@ -24,7 +24,7 @@ pub struct SystemStatus {
     pub database: DatabaseState,
 }
 
-#[server]
+#[server(prefix = "/api/fn", endpoint = "system/status")]
 pub async fn fetch_status() -> Result<SystemStatus, ServerFnError> {
     let pool = use_context::<sqlx::PgPool>()
         .ok_or_else(|| ServerFnError::new("the server has no database pool"))?;

@@ -1,13 +1,16 @@
 //! The HTTP surface: pages and server functions from the app, the JSON API under `/api/`, and the
 //! layers every response goes through.
 
+mod auth;
+pub mod error;
 mod health;
 mod openapi;
+mod session;
 
 use std::{net::SocketAddr, time::Duration};
 
 use anyhow::Context;
-use app::{App, shell};
+use app::{App, auth::server::CookiePolicy, shell};
 use axum::{Router, extract::FromRef, http::HeaderValue};
 use http::{HeaderName, Request, header};
 use leptos::{config::LeptosOptions, prelude::provide_context};
@@ -30,6 +33,7 @@ use crate::config::Config;
 pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
+    pub cookie_policy: CookiePolicy,
 }
 
 /// Requests larger than this are refused before they are read.
@@ -41,6 +45,7 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub fn router(state: AppState) -> Router {
     let (api, api_doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::default_doc())
         .merge(health::router())
+        .merge(auth::router())
         .split_for_parts();
     let api = api
         .merge(openapi::router(api_doc))
@@ -57,7 +62,11 @@ pub fn router(state: AppState) -> Router {
             routes,
             {
                 let pool = state.pool.clone();
-                move || provide_context(pool.clone())
+                let policy = state.cookie_policy;
+                move || {
+                    provide_context(pool.clone());
+                    provide_context(policy);
+                }
             },
             {
                 let options = state.leptos_options.clone();
@@ -67,7 +76,12 @@ pub fn router(state: AppState) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell));
 
     api.with_state(state.clone())
-        .merge(pages.with_state(state))
+        .merge(pages.with_state(state.clone()))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            session::resolve_viewer,
+        ))
+        .layer(axum::Extension(state.cookie_policy))
         .layer(
             ServiceBuilder::new()
                 .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
@@ -116,6 +130,9 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
     let app = router(AppState {
         pool,
         leptos_options: config.leptos_options,
+        cookie_policy: CookiePolicy {
+            secure: config.secure_cookies,
+        },
     });
     tracing::info!("Rollcall is listening on http://{addr}");
     axum::serve(listener, app)

@@ -6,6 +6,8 @@
 
 #![allow(dead_code)]
 
+pub mod fixture;
+
 use std::str::FromStr;
 
 use server::{
@@ -114,6 +116,7 @@ pub async fn spawn_with(pool: PgPool) -> TestApp {
     let app = router(AppState {
         pool: pool.clone(),
         leptos_options: leptos_options(),
+        cookie_policy: app::auth::server::CookiePolicy { secure: false },
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestApp {
@@ -121,4 +124,35 @@ pub async fn spawn_with(pool: PgPool) -> TestApp {
         pool,
         client: reqwest::Client::new(),
     }
+}
+
+/// A client that keeps cookies, like a browser, and sends this site's `Origin` on every request,
+/// as browsers do for the pages' own requests.
+pub fn browser(app: &TestApp) -> reqwest::Client {
+    let mut headers = reqwest::header::HeaderMap::new();
+    headers.insert(
+        reqwest::header::ORIGIN,
+        app.base_url
+            .parse()
+            .expect("the base URL is a header value"),
+    );
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .default_headers(headers)
+        .build()
+        .unwrap()
+}
+
+/// Signs in through the JSON API and answers a cookie-keeping client and the CSRF token.
+pub async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
+    let client = browser(app);
+    let response = client
+        .post(app.url("/api/auth/login"))
+        .json(&serde_json::json!({ "email": email, "password": fixture::PASSWORD }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), 200, "signing in as {email}");
+    let body: serde_json::Value = response.json().await.unwrap();
+    (client, body["csrf_token"].as_str().unwrap().to_string())
 }

@@ -1,0 +1,102 @@
+//! What server functions use to know who is asking and whether they may: the server's
+//! middleware puts the [`Viewer`] in the request, and these read it back.
+
+use leptos::prelude::*;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::Viewer;
+use crate::domain::roles::Permission;
+
+/// The cookie that carries the session's secret.
+pub const SESSION_COOKIE: &str = "rollcall_session";
+/// The header a script sends the session's CSRF token in.
+pub const CSRF_HEADER: &str = "x-csrf-token";
+
+/// The session secret of the request, put there by the server's middleware.
+#[derive(Clone)]
+pub struct SessionToken(pub String);
+
+/// How the server sets cookies: `Secure` everywhere but local development.
+#[derive(Clone, Copy)]
+pub struct CookiePolicy {
+    pub secure: bool,
+}
+
+pub fn viewer_from_request() -> Option<Viewer> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<Viewer>().cloned())
+}
+
+pub fn session_token_from_request() -> Option<String> {
+    use_context::<http::request::Parts>()
+        .and_then(|parts| parts.extensions.get::<SessionToken>().map(|t| t.0.clone()))
+}
+
+fn set_status(status: http::StatusCode) {
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(status);
+    }
+}
+
+/// The person asking, or a 401 that says to sign in.
+pub fn require_viewer() -> Result<Viewer, ServerFnError> {
+    viewer_from_request().ok_or_else(|| {
+        set_status(http::StatusCode::UNAUTHORIZED);
+        ServerFnError::new("Sign in first: your session has ended or you are not signed in.")
+    })
+}
+
+/// The person asking, if they hold a role that allows `permission` at this school; otherwise a
+/// 403 that says so. A school of another trust is simply not among theirs.
+pub fn require(permission: Permission, school_id: Uuid) -> Result<Viewer, ServerFnError> {
+    let viewer = require_viewer()?;
+    if viewer.can(permission, school_id) {
+        Ok(viewer)
+    } else {
+        set_status(http::StatusCode::FORBIDDEN);
+        Err(ServerFnError::new(
+            "You do not have permission to do this at this school.",
+        ))
+    }
+}
+
+pub fn pool() -> Result<PgPool, ServerFnError> {
+    use_context::<PgPool>().ok_or_else(|| ServerFnError::new("the server has no database pool"))
+}
+
+pub fn cookie_policy() -> CookiePolicy {
+    use_context::<CookiePolicy>().unwrap_or(CookiePolicy { secure: true })
+}
+
+/// The `Set-Cookie` value for a new session.
+pub fn session_cookie(token: &str, max_age_seconds: i64, policy: CookiePolicy) -> String {
+    let secure = if policy.secure { "; Secure" } else { "" };
+    format!(
+        "{SESSION_COOKIE}={token}; Path=/; HttpOnly; SameSite=Lax; Max-Age={max_age_seconds}{secure}"
+    )
+}
+
+/// The `Set-Cookie` value that removes the session cookie.
+pub fn clear_session_cookie(policy: CookiePolicy) -> String {
+    session_cookie("", 0, policy)
+}
+
+/// A request the person can fix: 422 with what to fix.
+pub fn invalid(message: impl Into<String>) -> ServerFnError {
+    set_status(http::StatusCode::UNPROCESSABLE_ENTITY);
+    ServerFnError::new(message.into())
+}
+
+/// Nothing of that kind at this school: 404, whether it exists elsewhere or not.
+pub fn not_found(message: impl Into<String>) -> ServerFnError {
+    set_status(http::StatusCode::NOT_FOUND);
+    ServerFnError::new(message.into())
+}
+
+/// Logs a server-side failure with context and gives the person a short apology.
+pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
+    tracing::error!(%error, "server function failed");
+    set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
+    ServerFnError::new("Something went wrong on the server; it has been logged. Try again.")
+}

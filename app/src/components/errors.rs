@@ -1,0 +1,14 @@
+//! Turning a failed server call into words a person can act on.
+
+use leptos::prelude::ServerFnError;
+
+/// The message the server wrote for people, without the framework's prefix.
+pub fn error_message(error: &ServerFnError) -> String {
+    match error {
+        ServerFnError::ServerError(message) => message.clone(),
+        ServerFnError::Request(_) => {
+            "Rollcall could not reach the server. Check the network and try again.".to_string()
+        }
+        other => other.to_string(),
+    }
+}

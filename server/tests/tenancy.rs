@@ -1,0 +1,395 @@
+//! Walks every HTTP route and every server function with every role, with a person of another
+//! school of the same trust, with a person of another trust, and with nobody signed in, and
+//! checks each answer: allowed, forbidden, or sign in first.
+//!
+//! The walk fails when a route or server function exists that it does not know, so it grows with
+//! every feature.
+
+mod common;
+
+use std::collections::BTreeSet;
+
+use app::domain::roles::{Permission, Role};
+use common::fixture::{self, Fixture};
+use reqwest::{Method, StatusCode};
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+/// Who may call: nobody needs to be signed in, anyone signed in, or a permission at the school.
+#[derive(Clone, Copy)]
+enum Access {
+    Public,
+    SignedIn,
+    At(Permission),
+}
+
+#[derive(Clone, Copy)]
+enum Body {
+    None,
+    Form,
+    Json,
+}
+
+struct Call {
+    method: Method,
+    /// The path as the OpenAPI document or the server-function registry names it.
+    template: &'static str,
+    access: Access,
+    body: Body,
+}
+
+const fn call(method: Method, template: &'static str, access: Access, body: Body) -> Call {
+    Call {
+        method,
+        template,
+        access,
+        body,
+    }
+}
+
+fn calls() -> Vec<Call> {
+    use Access::*;
+    use Body::*;
+    use Permission::*;
+    vec![
+        // The JSON API.
+        call(Method::GET, "/healthz", Public, None),
+        call(Method::GET, "/api/openapi.json", Public, None),
+        call(Method::POST, "/api/auth/login", Public, Json),
+        call(Method::POST, "/api/auth/logout", Public, None),
+        call(Method::POST, "/api/auth/logout-everywhere", SignedIn, None),
+        call(Method::GET, "/api/auth/me", SignedIn, None),
+        call(
+            Method::GET,
+            "/api/schools/{school_id}/api-tokens",
+            At(ManageApiTokens),
+            None,
+        ),
+        call(
+            Method::POST,
+            "/api/schools/{school_id}/api-tokens",
+            At(ManageApiTokens),
+            Json,
+        ),
+        call(
+            Method::DELETE,
+            "/api/schools/{school_id}/api-tokens/{token_id}",
+            At(ManageApiTokens),
+            None,
+        ),
+        // Server functions.
+        call(Method::POST, "/api/fn/system/status", Public, Form),
+        call(Method::POST, "/api/fn/auth/viewer", Public, Form),
+        call(Method::POST, "/api/fn/auth/sign-in", Public, Form),
+        call(Method::POST, "/api/fn/auth/sign-out", Public, Form),
+        call(Method::POST, "/api/fn/school/day", At(SearchRoll), Form),
+        call(
+            Method::POST,
+            "/api/fn/school/settings",
+            At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/school/session-times",
+            At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/school/add-closure",
+            At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/school/remove-closure",
+            At(ManageSchool),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/pupils/search", At(SearchRoll), Form),
+        call(Method::POST, "/api/fn/pupils/record", At(ViewPupils), Form),
+        call(Method::POST, "/api/fn/staff/list", At(ManageStaff), Form),
+        call(Method::POST, "/api/fn/staff/add", At(ManageStaff), Json),
+        call(Method::POST, "/api/fn/staff/roles", At(ManageStaff), Json),
+        call(Method::POST, "/api/fn/staff/disable", At(ManageStaff), Form),
+    ]
+}
+
+/// Everyone the walk asks as.
+#[derive(Clone, Debug)]
+enum Caller {
+    Nobody,
+    Role(Role),
+    /// A school administrator of another trust.
+    OtherTrust,
+}
+
+impl Caller {
+    fn all() -> Vec<Caller> {
+        let mut callers = vec![Caller::Nobody, Caller::OtherTrust];
+        callers.extend(Role::ALL.into_iter().map(Caller::Role));
+        callers
+    }
+}
+
+/// A request's path and body, aimed at `school`, with arguments unique to this request so that
+/// repeated calls do not trip over each other.
+fn request(
+    call: &Call,
+    school: Uuid,
+    pupil: Uuid,
+    token_id: Uuid,
+    victim: Uuid,
+    n: usize,
+) -> (String, Option<Value>, Option<String>) {
+    let path = call
+        .template
+        .replace("{school_id}", &school.to_string())
+        .replace("{token_id}", &token_id.to_string());
+    let day =
+        chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Duration::days(n as i64);
+    let form = match call.template {
+        "/api/fn/auth/sign-in" => "email=nobody%40nowhere.test&password=x".to_string(),
+        "/api/fn/pupils/record" => format!("school_id={school}&pupil_id={pupil}"),
+        "/api/fn/pupils/search" => format!("school_id={school}&query=a"),
+        "/api/fn/school/session-times" => format!(
+            "school_id={school}&am_register_opens=08%3A40&pm_register_opens=13%3A15&register_open_minutes=30"
+        ),
+        "/api/fn/school/add-closure" => {
+            format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
+        }
+        "/api/fn/school/remove-closure" => format!("school_id={school}&closed_on={day}"),
+        "/api/fn/staff/disable" => format!("school_id={school}&staff_id={victim}"),
+        _ => format!("school_id={school}"),
+    };
+    let json = match call.template {
+        "/api/auth/login" => json!({ "email": "nobody@nowhere.test", "password": "x" }),
+        "/api/schools/{school_id}/api-tokens" => json!({ "name": "walk", "role": "leadership" }),
+        "/api/fn/staff/add" => json!({ "new": {
+            "school_id": school, "email": format!("walk{n}@oakfield.test"), "name": "Walk",
+            "password": "long enough password", "roles": ["pastoral"] } }),
+        "/api/fn/staff/roles" => {
+            json!({ "school_id": school, "staff_id": victim, "roles": ["pastoral"] })
+        }
+        _ => Value::Null,
+    };
+    match call.body {
+        Body::None => (path, None, None),
+        Body::Form => (path, None, Some(form)),
+        Body::Json => (path, Some(json), None),
+    }
+}
+
+/// What the caller should get: `Ok(())` for allowed, or the refusal's status.
+fn expected(call: &Call, caller: &Caller, school_is_theirs: bool) -> Result<(), StatusCode> {
+    match (call.access, caller) {
+        (Access::Public, _) => Ok(()),
+        (_, Caller::Nobody) => Err(StatusCode::UNAUTHORIZED),
+        (Access::SignedIn, _) => Ok(()),
+        (Access::At(_), Caller::OtherTrust) => Err(StatusCode::FORBIDDEN),
+        (Access::At(permission), Caller::Role(role)) => {
+            let trust_wide = *role == Role::TrustAdmin;
+            if role.allows(permission) && (school_is_theirs || trust_wide) {
+                Ok(())
+            } else {
+                Err(StatusCode::FORBIDDEN)
+            }
+        }
+    }
+}
+
+/// Public calls whose answer for made-up input is a refusal, not a success.
+fn public_refusal(call: &Call) -> Option<StatusCode> {
+    match call.template {
+        "/api/auth/login" => Some(StatusCode::UNAUTHORIZED),
+        "/api/fn/auth/sign-in" => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        _ => None,
+    }
+}
+
+#[tokio::test]
+async fn every_route_and_server_function_checks_role_and_school() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+
+    // Someone whose roles and account the staff calls may change.
+    let victim: Uuid = sqlx::query_scalar(
+        "insert into staff (trust_id, email, display_name) values ($1, 'victim@oakfield.test', 'Victim') returning id",
+    )
+    .bind(world.trust_id)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    sqlx::query("insert into role_grants (staff_id, trust_id, school_id, role) values ($1, $2, $3, 'pastoral'), ($1, $2, $4, 'pastoral')")
+        .bind(victim)
+        .bind(world.trust_id)
+        .bind(world.school.id)
+        .bind(world.sister.id)
+        .execute(&app.pool)
+        .await
+        .unwrap();
+    let admin_id: Uuid = sqlx::query_scalar("select id from staff where email = $1")
+        .bind(fixture::email(Role::SchoolAdmin))
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+    let mut tokens = Vec::new();
+    for school in [world.school.id, world.sister.id] {
+        let id: Uuid = sqlx::query_scalar(
+            "insert into api_tokens (school_id, name, role, token_hash, created_by)
+             values ($1, 'walk', 'leadership', sha256(gen_random_uuid()::text::bytea), $2) returning id",
+        )
+        .bind(school)
+        .bind(admin_id)
+        .fetch_one(&app.pool)
+        .await
+        .unwrap();
+        tokens.push(id);
+    }
+
+    let mut n = 0;
+    let mut failures = Vec::new();
+    for call in calls() {
+        for caller in Caller::all() {
+            // The main school, where every role works; and its sister school, where only
+            // trust-wide roles reach.
+            for (school, pupil, token, theirs) in [
+                (world.school.id, world.school.pupils[0], tokens[0], true),
+                (world.sister.id, world.sister.pupils[0], tokens[1], false),
+            ] {
+                n += 1;
+                let client = match &caller {
+                    Caller::Nobody => common::browser(&app),
+                    Caller::Role(role) => common::sign_in(&app, &fixture::email(*role)).await.0,
+                    Caller::OtherTrust => common::sign_in(&app, fixture::OUTSIDER).await.0,
+                };
+                let (path, json, form) = request(&call, school, pupil, token, victim, n);
+                let mut builder = client.request(call.method.clone(), app.url(&path));
+                if let Some(json) = json {
+                    builder = builder.json(&json);
+                }
+                if let Some(form) = form {
+                    builder = builder
+                        .header("content-type", "application/x-www-form-urlencoded")
+                        .body(form);
+                }
+                let status = builder.send().await.unwrap().status();
+                let want = expected(&call, &caller, theirs);
+                let ok = match (want, public_refusal(&call)) {
+                    (Ok(()), Some(refusal)) => status == refusal,
+                    (Ok(()), None) => status.is_success(),
+                    (Err(code), _) => status == code,
+                };
+                if !ok {
+                    failures.push(format!(
+                        "{} {} as {caller:?} at {}: got {status}, wanted {want:?}",
+                        call.method,
+                        call.template,
+                        if theirs {
+                            "their school"
+                        } else {
+                            "the sister school"
+                        },
+                    ));
+                }
+            }
+        }
+    }
+    assert!(
+        failures.is_empty(),
+        "{} wrong answers:\n{}",
+        failures.len(),
+        failures.join("\n")
+    );
+}
+
+#[tokio::test]
+async fn the_walk_knows_every_route_and_server_function() {
+    let app = common::spawn().await;
+    let walked: BTreeSet<(String, String)> = calls()
+        .iter()
+        .map(|call| (call.method.to_string(), call.template.to_string()))
+        .collect();
+
+    let doc: Value = app
+        .client
+        .get(app.url("/api/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut existing = BTreeSet::new();
+    for (path, operations) in doc["paths"].as_object().unwrap() {
+        for method in operations.as_object().unwrap().keys() {
+            existing.insert((method.to_uppercase(), path.clone()));
+        }
+    }
+    existing.insert(("GET".to_string(), "/api/openapi.json".to_string()));
+    for (path, method) in leptos::server_fn::axum::server_fn_paths() {
+        existing.insert((method.to_string(), path.to_string()));
+    }
+    let missing: Vec<_> = existing.difference(&walked).collect();
+    assert!(
+        missing.is_empty(),
+        "routes the walk does not check: {missing:?}"
+    );
+    let stale: Vec<_> = walked.difference(&existing).collect();
+    assert!(
+        stale.is_empty(),
+        "the walk checks routes that no longer exist: {stale:?}"
+    );
+}
+
+#[tokio::test]
+async fn a_pupil_of_another_school_is_not_found_through_this_one() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    let (client, _) = common::sign_in(&app, &fixture::email(Role::AttendanceOfficer)).await;
+    // Ask at their own school for the sister school's pupil.
+    let response = client
+        .post(app.url("/api/fn/pupils/record"))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(format!(
+            "school_id={}&pupil_id={}",
+            world.school.id, world.sister.pupils[0]
+        ))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::NOT_FOUND);
+    assert!(!response.text().await.unwrap().contains("Khan"));
+}
+
+#[tokio::test]
+async fn safeguarding_status_is_for_the_dsl_only() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    for role in Role::ALL {
+        if !role.allows(Permission::ViewPupils) {
+            continue;
+        }
+        let (client, _) = common::sign_in(&app, &fixture::email(role)).await;
+        let body: Value = client
+            .post(app.url("/api/fn/pupils/record"))
+            .header("content-type", "application/x-www-form-urlencoded")
+            .body(format!(
+                "school_id={}&pupil_id={}",
+                world.school.id, world.school.protected_pupil
+            ))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        let seen = body["safeguarding_status"].as_str();
+        if role == Role::Dsl {
+            assert_eq!(seen, Some("child_protection_plan"));
+        } else {
+            assert_eq!(seen, None, "{role:?} must not see safeguarding");
+        }
+    }
+}
