@@ -27,9 +27,20 @@ if [ "$started_db" = yes ]; then trap 'scripts/db.sh stop' EXIT; fi
 
 cargo leptos build
 
+# A demo trust the first time, so there is something to see; never over real data.
+target/debug/rollcall seed demo --if-empty
+
 cat <<BANNER
 
   Rollcall is starting at $URL
+
+  Sign in with any demo account (password: rollcall-demo), for example
+    officer@oakfield.example    attendance officer: the office's day
+    door@oakfield.example       late door (use a tablet)
+    visits@oakfield.example     home visitor (use a phone)
+    admin@oakfield.example      school administrator
+  The README lists them all.
+
   Stop it with Ctrl-C; the data stays in target/pgdata for the next run.
 
 BANNER

@@ -20,6 +20,9 @@ cargo clippy -p frontend --target wasm32-unknown-unknown -- -D warnings
 step "database"
 DATABASE_URL="$(scripts/db.sh start)"
 export DATABASE_URL
+# Each database test makes a database of its own; clear away the last run's.
+psql "$DATABASE_URL" -Atc "select datname from pg_database where datname like 'rollcall\_test\_%'" |
+  while read -r old; do psql "$DATABASE_URL" -qc "drop database if exists \"$old\" with (force)"; done
 
 step "unit and database tests"
 cargo test -p app -p server

@@ -3,3 +3,5 @@
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod seed;
+pub mod setup;

@@ -3,7 +3,13 @@
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
-use server::{config, config::Config, db, http};
+use server::{
+    config,
+    config::Config,
+    db, http,
+    seed::{self, DemoOptions},
+    setup,
+};
 
 #[derive(Parser)]
 #[command(
@@ -26,6 +32,47 @@ enum Command {
     Serve,
     /// Apply the database migrations and stop.
     Migrate,
+    /// Fill the database with made-up data.
+    Seed {
+        #[command(subcommand)]
+        what: SeedCommand,
+    },
+    /// Create the first trust administrator of a real installation (and the trust, if new).
+    CreateAdmin {
+        /// The trust's name, for example "Riverside Learning Trust".
+        #[arg(long)]
+        trust: String,
+        #[arg(long)]
+        email: String,
+        /// The administrator's name, as colleagues will see it.
+        #[arg(long)]
+        name: String,
+        /// Read the password from the first line of standard input instead of asking.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+    /// Add a school to a trust.
+    CreateSchool {
+        #[arg(long)]
+        trust: String,
+        /// The DfE's six-digit unique reference number.
+        #[arg(long)]
+        urn: String,
+        #[arg(long)]
+        name: String,
+        /// primary, secondary, all_through, special or alternative_provision.
+        #[arg(long)]
+        phase: String,
+        /// The local authority's three-digit number.
+        #[arg(long)]
+        la_code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum SeedCommand {
+    /// A demo trust: schools, pupils, contacts, staff and a year's marks, all made up.
+    Demo(DemoOptions),
 }
 
 #[tokio::main]
@@ -44,16 +91,65 @@ async fn main() -> ExitCode {
 
 async fn run(cli: Cli) -> anyhow::Result<()> {
     let config = Config::from_env(cli.database_url)?;
+    let pool = db::connect(&config.database_url).await?;
+    db::migrate(&pool).await?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
-            let pool = db::connect(&config.database_url).await?;
-            db::migrate(&pool).await?;
-            http::serve(config, pool).await
-        }
+        Command::Serve => http::serve(config, pool).await,
         Command::Migrate => {
-            let pool = db::connect(&config.database_url).await?;
-            db::migrate(&pool).await?;
             println!("The database is migrated.");
+            Ok(())
+        }
+        Command::Seed {
+            what: SeedCommand::Demo(options),
+        } => {
+            println!("{}", seed::seed_demo(&pool, &options).await?);
+            Ok(())
+        }
+        Command::CreateAdmin {
+            trust,
+            email,
+            name,
+            password_stdin,
+        } => {
+            let password = if password_stdin {
+                let mut line = String::new();
+                std::io::stdin().read_line(&mut line)?;
+                line.trim_end_matches(['\r', '\n']).to_string()
+            } else {
+                rpassword::prompt_password(format!("Password for {email}: "))?
+            };
+            setup::create_first_admin(
+                &pool,
+                setup::FirstAdmin {
+                    trust: &trust,
+                    email: &email,
+                    name: &name,
+                    password: &password,
+                },
+            )
+            .await?;
+            println!("{email} is a trust administrator of {trust} and can sign in now.");
+            Ok(())
+        }
+        Command::CreateSchool {
+            trust,
+            urn,
+            name,
+            phase,
+            la_code,
+        } => {
+            setup::create_school(
+                &pool,
+                setup::NewSchool {
+                    trust: &trust,
+                    urn: &urn,
+                    name: &name,
+                    phase: &phase,
+                    la_code: &la_code,
+                },
+            )
+            .await?;
+            println!("{name} (URN {urn}) is part of {trust}.");
             Ok(())
         }
     }

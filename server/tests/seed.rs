@@ -86,6 +86,53 @@ async fn every_role_has_an_account_at_every_school_with_the_demo_password() {
 }
 
 #[tokio::test]
+async fn the_roll_is_consistent_with_year_groups_upns_and_contacts() {
+    let pool = seeded().await;
+    let wrong_age: i64 = sqlx::query_scalar(
+        "select count(*) from pupils p join year_groups y
+           on y.school_id = p.school_id and y.id = p.year_group_id
+         where extract(year from age('2026-08-31', p.date_of_birth)) <> y.nc_year + 4",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(wrong_age, 0, "pupils aged wrongly for their year group");
+
+    let upns: Vec<String> = sqlx::query_scalar("select upn from pupils")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    for upn in &upns {
+        assert!(app::domain::upn::Upn::parse(upn).is_ok(), "{upn}");
+    }
+
+    let contacts_out_of_order: i64 = sqlx::query_scalar(
+        "select count(*) from (select pupil_id, count(*) as n, max(priority) as last
+                               from contacts group by pupil_id) c
+         where c.n not between 1 and 3 or c.last <> c.n",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(contacts_out_of_order, 0);
+    let without_contacts: i64 = sqlx::query_scalar(
+        "select count(*) from pupils p
+         where not exists (select 1 from contacts c where c.pupil_id = p.id)",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(without_contacts, 0);
+
+    let forms_without_tutors: i64 =
+        sqlx::query_scalar("select count(*) from forms where tutor_id is null")
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(forms_without_tutors, 0);
+}
+
+#[tokio::test]
 async fn marks_are_shaped_like_englands_attendance() {
     let pool = seeded().await;
     let pupils: Vec<(bool, i64, i64)> = sqlx::query_as(PER_PUPIL).fetch_all(&pool).await.unwrap();

@@ -10,12 +10,22 @@ use crate::{
     domain::roles::Role,
 };
 
+#[derive(sqlx::FromRow)]
+struct StaffRow {
+    id: Uuid,
+    name: String,
+    email: String,
+    disabled: bool,
+    school_roles: Vec<String>,
+    trust_roles: Vec<String>,
+}
+
 /// Everyone with a role at the school, or a trust-wide role over it.
 pub async fn list(pool: &PgPool, school_id: Uuid) -> Result<Vec<StaffMember>, sqlx::Error> {
-    let rows: Vec<(Uuid, String, String, bool, Vec<String>, Vec<String>)> = sqlx::query_as(
-        "select s.id, s.display_name, s.email, s.disabled_at is not null,
-                coalesce(array_agg(g.role order by g.role) filter (where g.school_id = $1), '{}'),
-                coalesce(array_agg(g.role order by g.role) filter (where g.school_id is null), '{}')
+    let rows: Vec<StaffRow> = sqlx::query_as(
+        "select s.id, s.display_name as name, s.email, s.disabled_at is not null as disabled,
+                coalesce(array_agg(g.role order by g.role) filter (where g.school_id = $1), '{}') as school_roles,
+                coalesce(array_agg(g.role order by g.role) filter (where g.school_id is null), '{}') as trust_roles
          from staff s
          join role_grants g on g.staff_id = s.id
          join schools sc on sc.id = $1 and sc.trust_id = g.trust_id
@@ -29,16 +39,14 @@ pub async fn list(pool: &PgPool, school_id: Uuid) -> Result<Vec<StaffMember>, sq
     let roles = |keys: Vec<String>| keys.iter().filter_map(|k| Role::from_key(k)).collect();
     Ok(rows
         .into_iter()
-        .map(
-            |(id, name, email, disabled, school_roles, trust_roles)| StaffMember {
-                id,
-                name,
-                email,
-                roles: roles(school_roles),
-                trust_roles: roles(trust_roles),
-                disabled,
-            },
-        )
+        .map(|row| StaffMember {
+            id: row.id,
+            name: row.name,
+            email: row.email,
+            roles: roles(row.school_roles),
+            trust_roles: roles(row.trust_roles),
+            disabled: row.disabled,
+        })
         .collect())
 }
 
