@@ -121,7 +121,7 @@ fn StaffTable(
                     view! {
                         <tr class:disabled=member.disabled>
                             <td>{member.name.clone()} {member.disabled.then_some(" (disabled)")}</td>
-                            <td>{member.email.clone()}</td>
+                            <td class="email">{member.email.clone()}</td>
                             <td>{roles}</td>
                             <td>
                                 <Show when=move || !member.disabled>
