@@ -79,4 +79,17 @@ test.describe("signing in", () => {
     await expect(page.getByRole("list", { name: "Pupils found" }).getByRole("listitem").first()).toBeVisible();
     await screenshot(page, testInfo, "late-door");
   });
+
+  test("a trust administrator switches school and the menu keeps the choice", async ({ page }, testInfo) => {
+    await signIn(page, "trust-admin@riverside.example", "/today");
+    await page.getByLabel("School").selectOption({ label: "Oakfield Academy" });
+    await expect(page.getByTestId("day-facts")).toContainText("URN");
+    await expect(page.getByRole("heading", { level: 2, name: "Oakfield Academy" })).toBeVisible();
+    await page.getByRole("navigation", { name: "Main" }).getByRole("link", { name: "Pupils" }).click();
+    await page.waitForURL(/\/pupils\?school=/);
+    await expect(page.getByLabel("School")).toHaveValue(/.+/);
+    const chosen = await page.getByLabel("School").locator("option:checked").innerText();
+    expect(chosen).toBe("Oakfield Academy");
+    await screenshot(page, testInfo, "trust-admin-pupils");
+  });
 });

@@ -51,10 +51,11 @@ const NAV: &[NavItem] = &[
     },
 ];
 
-fn nav_for(viewer: &Viewer) -> impl IntoView + use<> {
+/// The menu for this person. `query` keeps the chosen school (`?school=`) from page to page.
+fn nav_for(viewer: &Viewer, query: String) -> impl IntoView + use<> {
     NAV.iter()
         .filter(|item| viewer.can_somewhere(item.permission))
-        .map(|item| view! { <li><A href=item.href>{item.label}</A></li> })
+        .map(|item| view! { <li><A href=format!("{}{query}", item.href)>{item.label}</A></li> })
         .collect_view()
 }
 
@@ -62,6 +63,15 @@ fn nav_for(viewer: &Viewer) -> impl IntoView + use<> {
 pub fn Layout(children: Children) -> impl IntoView {
     let viewer = use_viewer().0;
     let signed_in = move || viewer.get().and_then(|result| result.ok()).flatten();
+    let query = leptos_router::hooks::use_query_map();
+    let school_query = move || {
+        query
+            .read()
+            .get("school")
+            .and_then(|id| uuid::Uuid::parse_str(&id).ok())
+            .map(|id| format!("?school={id}"))
+            .unwrap_or_default()
+    };
     // The skip link is rel="external" to keep the router out of it, so the browser itself moves
     // focus to the content.
     view! {
@@ -73,7 +83,7 @@ pub fn Layout(children: Children) -> impl IntoView {
             </A>
             <nav aria-label="Main">
                 <Transition fallback=|| ()>
-                    <ul>{move || signed_in().map(|viewer| nav_for(&viewer))}</ul>
+                    <ul>{move || signed_in().map(|viewer| nav_for(&viewer, school_query()))}</ul>
                 </Transition>
             </nav>
             <NetworkIndicator />
