@@ -181,10 +181,16 @@ pub async fn session_viewer(
     pool: &PgPool,
     token: &str,
 ) -> Result<Option<(Viewer, String)>, sqlx::Error> {
+    // Every signed-in request passes here, so the last-seen time is written at most once a
+    // minute rather than on every request.
     let session: Option<(Uuid, String)> = sqlx::query_as(
-        "update sign_in_sessions set last_seen_at = now()
-         where token_hash = $1 and expires_at > now()
-         returning staff_id, csrf_token",
+        "with touched as (
+            update sign_in_sessions set last_seen_at = now()
+            where token_hash = $1 and expires_at > now()
+              and last_seen_at < now() - interval '1 minute'
+         )
+         select staff_id, csrf_token from sign_in_sessions
+         where token_hash = $1 and expires_at > now()",
     )
     .bind(secret_hash(token))
     .fetch_optional(pool)

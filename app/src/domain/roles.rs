@@ -142,6 +142,11 @@ impl Role {
         Role::ALL.into_iter().find(|role| role.key() == key)
     }
 
+    /// Roles a school administrator may grant at their school: all but the trust's own.
+    pub fn granted_by_school(self) -> bool {
+        self != Role::TrustAdmin
+    }
+
     /// Roles that may be granted across the whole trust rather than at one school.
     pub fn may_be_trust_wide(self) -> bool {
         matches!(self, Role::TrustAdmin | Role::Leadership)

@@ -10,7 +10,7 @@ use crate::{
         signed_in::{SchoolPicker, SignedIn, chosen_school},
     },
     pupils::search_roll,
-    school::load_school_day,
+    school::chosen_school_day,
 };
 
 #[component]
@@ -24,15 +24,7 @@ pub fn LateDoorPage() -> impl IntoView {
 #[component]
 fn LateDoor(viewer: Viewer) -> impl IntoView {
     let school = chosen_school(&viewer);
-    let day = Resource::new(
-        move || school.get().map(|s| s.id),
-        |id| async move {
-            match id {
-                Some(id) => load_school_day(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let day = chosen_school_day(school);
     let (query, set_query) = signal(String::new());
     let found = Resource::new(
         move || (school.get().map(|s| s.id), query.get()),

@@ -85,6 +85,21 @@ pub async fn load_school_day(school_id: Uuid) -> Result<SchoolDay, ServerFnError
         .ok_or_else(|| server::not_found("There is no such school."))
 }
 
+/// The day at the school a page has chosen, loaded again whenever the choice changes.
+pub fn chosen_school_day(
+    school: Memo<Option<crate::auth::SchoolRef>>,
+) -> Resource<Result<Option<SchoolDay>, ServerFnError>> {
+    Resource::new(
+        move || school.get().map(|s| s.id),
+        |id| async move {
+            match id {
+                Some(id) => load_school_day(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    )
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Term {
     pub name: String,

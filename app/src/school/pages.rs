@@ -7,7 +7,7 @@ use leptos_router::components::A;
 use uuid::Uuid;
 
 use super::{
-    AddClosure, RemoveClosure, SaveSessionTimes, SchoolDay, SchoolSettings, load_school_day,
+    AddClosure, RemoveClosure, SaveSessionTimes, SchoolDay, SchoolSettings, chosen_school_day,
     load_school_settings,
 };
 use crate::{
@@ -30,15 +30,7 @@ pub fn TodayPage() -> impl IntoView {
 #[component]
 fn Today(viewer: Viewer) -> impl IntoView {
     let school = chosen_school(&viewer);
-    let day = Resource::new(
-        move || school.get().map(|s| s.id),
-        |id| async move {
-            match id {
-                Some(id) => load_school_day(id).await.map(Some),
-                None => Ok(None),
-            }
-        },
-    );
+    let day = chosen_school_day(school);
     let can_view_pupils = {
         let viewer = viewer.clone();
         move || {

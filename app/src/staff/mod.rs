@@ -24,18 +24,6 @@ pub struct StaffMember {
     pub disabled: bool,
 }
 
-/// Roles a school administrator may grant at their school.
-pub const SCHOOL_ROLES: [Role; 8] = [
-    Role::SchoolAdmin,
-    Role::AttendanceLead,
-    Role::AttendanceOfficer,
-    Role::LateDoor,
-    Role::HomeVisitor,
-    Role::Dsl,
-    Role::Pastoral,
-    Role::Leadership,
-];
-
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct NewStaff {
     pub school_id: Uuid,
@@ -67,7 +55,7 @@ impl NewStaff {
         if self.roles.is_empty() {
             problems.push("Choose at least one role.".to_string());
         }
-        if let Some(role) = self.roles.iter().find(|role| !SCHOOL_ROLES.contains(role)) {
+        if let Some(role) = self.roles.iter().find(|role| !role.granted_by_school()) {
             problems.push(format!(
                 "{} is granted by the trust, not a school.",
                 role.label()
@@ -108,7 +96,7 @@ pub async fn set_staff_roles(
 ) -> Result<(), ServerFnError> {
     use crate::{auth::server, domain::roles::Permission};
     let viewer = server::require(Permission::ManageStaff, school_id)?;
-    if let Some(role) = roles.iter().find(|role| !SCHOOL_ROLES.contains(role)) {
+    if let Some(role) = roles.iter().find(|role| !role.granted_by_school()) {
         return Err(server::invalid(format!(
             "{} is granted by the trust, not a school.",
             role.label()

@@ -4,9 +4,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use uuid::Uuid;
 
-use super::{
-    AddStaff, DisableStaff, NewStaff, SCHOOL_ROLES, SetStaffRoles, StaffMember, staff_list,
-};
+use super::{AddStaff, DisableStaff, NewStaff, SetStaffRoles, StaffMember, staff_list};
 use crate::{
     auth::Viewer,
     components::{
@@ -155,7 +153,7 @@ fn RoleChecks(chosen: RwSignal<Vec<Role>>, legend: &'static str) -> impl IntoVie
     view! {
         <fieldset class="roles">
             <legend>{legend}</legend>
-            {SCHOOL_ROLES.into_iter().map(|role| view! {
+            {Role::ALL.into_iter().filter(|role| role.granted_by_school()).map(|role| view! {
                 <label class="check">
                     <input
                         type="checkbox"
