@@ -5,13 +5,17 @@
 
 #![recursion_limit = "256"]
 
+pub mod attendance;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod auth;
 pub mod components;
 pub mod domain;
+#[cfg(feature = "ssr")]
+pub mod exports;
 pub mod late_door;
 pub mod pupils;
+pub mod registers;
 pub mod school;
 pub mod staff;
 pub mod system;
@@ -93,6 +97,10 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />
                     <Route path=path!("/pupils/:id") view=pupils::PupilPage />
+                    <Route path=path!("/pupils/:id/attendance") view=attendance::PupilAttendance />
+                    <Route path=path!("/registers") view=registers::RegistersPage />
+                    <Route path=path!("/registers/:form/:date/:session") view=registers::RegisterPage />
+                    <Route path=path!("/attendance") view=attendance::AttendancePage />
                     <Route path=path!("/admin/staff") view=staff::StaffPage />
                     <Route path=path!("/admin/school") view=school::SchoolSettingsPage />
                 </Routes>

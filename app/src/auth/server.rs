@@ -88,6 +88,12 @@ pub fn invalid(message: impl Into<String>) -> ServerFnError {
     ServerFnError::new(message.into())
 }
 
+/// Someone else changed it first: 409, and nothing of this request was written.
+pub fn conflict(message: impl Into<String>) -> ServerFnError {
+    set_status(http::StatusCode::CONFLICT);
+    ServerFnError::new(message.into())
+}
+
 /// Nothing of that kind at this school: 404, whether it exists elsewhere or not.
 pub fn not_found(message: impl Into<String>) -> ServerFnError {
     set_status(http::StatusCode::NOT_FOUND);

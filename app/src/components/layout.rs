@@ -25,6 +25,16 @@ const NAV: &[NavItem] = &[
         permission: Permission::ViewReports,
     },
     NavItem {
+        href: "/registers",
+        label: "Registers",
+        permission: Permission::TakeRegisters,
+    },
+    NavItem {
+        href: "/attendance",
+        label: "Attendance",
+        permission: Permission::ViewReports,
+    },
+    NavItem {
         href: "/late-door",
         label: "Late door",
         permission: Permission::RecordLateArrivals,

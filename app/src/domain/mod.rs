@@ -1,5 +1,7 @@
 //! Pure rules of the school's world: no Leptos, no database, no I/O. The server and the browser
 //! use the same functions, so a tablet offline decides exactly as the server would.
 
+pub mod codes;
+pub mod figures;
 pub mod roles;
 pub mod upn;

@@ -9,13 +9,21 @@ use crate::audit;
 
 /// Today's date where the school is.
 pub async fn today_at(pool: &PgPool, school_id: Uuid) -> Result<Option<NaiveDate>, sqlx::Error> {
+    Ok(now_at(pool, school_id).await?.map(|now| now.date()))
+}
+
+/// The date and time on the school's clocks (its own zone, with summer time).
+pub async fn now_at(
+    pool: &PgPool,
+    school_id: Uuid,
+) -> Result<Option<chrono::NaiveDateTime>, sqlx::Error> {
     let zone: Option<String> = sqlx::query_scalar("select time_zone from schools where id = $1")
         .bind(school_id)
         .fetch_optional(pool)
         .await?;
     Ok(zone.map(|zone| {
         let zone: chrono_tz::Tz = zone.parse().unwrap_or(chrono_tz::Europe::London);
-        Utc::now().with_timezone(&zone).date_naive()
+        Utc::now().with_timezone(&zone).naive_local()
     }))
 }
 
@@ -47,6 +55,30 @@ pub async fn day_kind(
     .fetch_optional(pool)
     .await?;
     Ok(term.map_or(DayKind::Holiday, |term| DayKind::SchoolDay { term }))
+}
+
+/// The school days from `from` to `to`, both included: weekdays inside a term that are not
+/// closures. Only these have sessions.
+pub async fn school_days<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Postgres>,
+    school_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<NaiveDate>, sqlx::Error> {
+    sqlx::query_scalar(
+        "select d::date from generate_series($2::date, $3::date, interval '1 day') d
+         where extract(isodow from d) < 6
+           and exists (select 1 from terms t
+                       where t.school_id = $1 and d::date between t.starts_on and t.ends_on)
+           and not exists (select 1 from calendar_closures c
+                           where c.school_id = $1 and c.closed_on = d::date)
+         order by 1",
+    )
+    .bind(school_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(executor)
+    .await
 }
 
 #[derive(sqlx::FromRow)]

@@ -1,6 +1,7 @@
 //! The HTTP surface: pages and server functions from the app, the JSON API under `/api/`, and the
 //! layers every response goes through.
 
+mod attendance;
 mod auth;
 pub mod error;
 mod health;
@@ -46,6 +47,7 @@ pub fn router(state: AppState) -> Router {
     let (api, api_doc) = OpenApiRouter::with_openapi(openapi::ApiDoc::default_doc())
         .merge(health::router())
         .merge(auth::router())
+        .merge(attendance::router())
         .split_for_parts();
     let api = api
         .merge(openapi::router(api_doc))

@@ -182,6 +182,11 @@ pub async fn seed_demo(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<D
     )
     .await
     .context("writing the demo's marks")?;
+    for school in schools.iter() {
+        app::attendance::queries::rebuild_school_totals(&mut tx, school.id)
+            .await
+            .context("adding up the demo's attendance figures")?;
+    }
     tx.commit().await.context("committing the demo trust")?;
 
     Ok(DemoSummary::Seeded(SeededTrust {
