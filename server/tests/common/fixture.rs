@@ -1,5 +1,9 @@
 //! A small, known world for tests: a trust with two schools, a second trust with one, a form of
 //! pupils with contacts, and a member of staff for every role.
+//!
+//! Every school has the academic year 2026/27: autumn term 2 September to 18 December 2026,
+//! spring 5 January to 26 March 2027, summer 12 April to 21 July 2027, and an INSET day on
+//! Friday 27 November 2026.
 
 use app::{auth::password::hash_password, domain::roles::Role, domain::upn::Upn};
 use sqlx::PgPool;
@@ -10,6 +14,10 @@ pub const PASSWORD: &str = "correct horse battery";
 
 pub struct School {
     pub id: Uuid,
+    pub year_group_id: Uuid,
+    /// Form 9C, where every pupil is.
+    pub form_id: Uuid,
+    /// Amira Khan, Oliver Smith and Grace Okafor, admitted 4 September 2023.
     pub pupils: Vec<Uuid>,
     /// The pupil with a child protection plan.
     pub protected_pupil: Uuid,
@@ -104,6 +112,7 @@ async fn add_school(
     .fetch_one(pool)
     .await
     .unwrap();
+    add_calendar(pool, id).await;
     let names = [("Amira", "Khan"), ("Oliver", "Smith"), ("Grace", "Okafor")];
     let mut pupils = Vec::new();
     for (serial, (first, last)) in names.iter().enumerate() {
@@ -142,9 +151,53 @@ async fn add_school(
     }
     School {
         id,
+        year_group_id: year,
+        form_id: form,
         protected_pupil: pupils[2],
         pupils,
     }
+}
+
+/// The school days of 2026/27 (see the module's comment).
+pub const TERMS: [(&str, &str, &str); 3] = [
+    ("Autumn 2026", "2026-09-02", "2026-12-18"),
+    ("Spring 2027", "2027-01-05", "2027-03-26"),
+    ("Summer 2027", "2027-04-12", "2027-07-21"),
+];
+pub const INSET_DAY: &str = "2026-11-27";
+
+async fn add_calendar(pool: &PgPool, school_id: Uuid) {
+    let year: Uuid = sqlx::query_scalar(
+        "insert into academic_years (school_id, name, starts_on, ends_on)
+         values ($1, '2026/27', '2026-09-01', '2027-08-31') returning id",
+    )
+    .bind(school_id)
+    .fetch_one(pool)
+    .await
+    .unwrap();
+    for (name, starts_on, ends_on) in TERMS {
+        sqlx::query(
+            "insert into terms (school_id, academic_year_id, name, starts_on, ends_on)
+             values ($1, $2, $3, $4::date, $5::date)",
+        )
+        .bind(school_id)
+        .bind(year)
+        .bind(name)
+        .bind(starts_on)
+        .bind(ends_on)
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    sqlx::query(
+        "insert into calendar_closures (school_id, closed_on, kind, note)
+         values ($1, $2::date, 'inset', 'Staff training')",
+    )
+    .bind(school_id)
+    .bind(INSET_DAY)
+    .execute(pool)
+    .await
+    .unwrap();
 }
 
 async fn add_staff(
