@@ -21,6 +21,8 @@ enum Access {
     Public,
     SignedIn,
     At(Permission),
+    /// Allowed with the permission at any school of the trust in the path.
+    InTrust(Permission),
 }
 
 #[derive(Clone, Copy)]
@@ -77,6 +79,30 @@ fn calls() -> Vec<Call> {
             At(ManageApiTokens),
             None,
         ),
+        call(
+            Method::GET,
+            "/api/schools/{school_id}/attendance",
+            At(ViewReports),
+            None,
+        ),
+        call(
+            Method::GET,
+            "/api/trusts/{trust_id}/attendance",
+            InTrust(ViewReports),
+            None,
+        ),
+        call(
+            Method::GET,
+            "/api/schools/{school_id}/marks.csv",
+            At(ViewReports),
+            None,
+        ),
+        call(
+            Method::GET,
+            "/api/schools/{school_id}/register-copies/{month}",
+            At(ViewReports),
+            None,
+        ),
         // Server functions.
         call(Method::POST, "/api/fn/system/status", Public, Form),
         call(Method::POST, "/api/fn/auth/viewer", Public, Form),
@@ -109,11 +135,76 @@ fn calls() -> Vec<Call> {
         ),
         call(Method::POST, "/api/fn/pupils/search", At(SearchRoll), Form),
         call(Method::POST, "/api/fn/pupils/record", At(ViewPupils), Form),
+        call(
+            Method::POST,
+            "/api/fn/attendance/breakdown",
+            At(ViewReports),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/attendance/pupil",
+            At(ViewPupils),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/day",
+            At(TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/load",
+            At(TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/save",
+            At(TakeRegisters),
+            Json,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/amend",
+            At(TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/history",
+            At(ViewPupils),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/overdue-n",
+            At(TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/registers/unexpected-closure",
+            At(ManageSchool),
+            Form,
+        ),
         call(Method::POST, "/api/fn/staff/list", At(ManageStaff), Form),
         call(Method::POST, "/api/fn/staff/add", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/roles", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/disable", At(ManageStaff), Form),
     ]
+}
+
+/// What the walk aims a request at: the main school, where every role works, or its sister
+/// school, where only trust-wide roles reach.
+struct Target {
+    school: Uuid,
+    pupil: Uuid,
+    form: Uuid,
+    token: Uuid,
+    mark: i64,
+    theirs: bool,
 }
 
 /// Everyone the walk asks as.
@@ -137,16 +228,30 @@ impl Caller {
 /// repeated calls do not trip over each other.
 fn request(
     call: &Call,
-    school: Uuid,
-    pupil: Uuid,
-    token_id: Uuid,
+    target: &Target,
     victim: Uuid,
+    trust_id: Uuid,
     n: usize,
 ) -> (String, Option<Value>, Option<String>) {
+    let Target {
+        school,
+        pupil,
+        form: form_id,
+        token: token_id,
+        mark,
+        ..
+    } = *target;
     let path = call
         .template
         .replace("{school_id}", &school.to_string())
-        .replace("{token_id}", &token_id.to_string());
+        .replace("{token_id}", &token_id.to_string())
+        .replace("{trust_id}", &trust_id.to_string())
+        .replace("{month}", "2026-11")
+        + if call.template.ends_with("attendance") || call.template.ends_with(".csv") {
+            "?from=2026-11-23&to=2026-11-27"
+        } else {
+            ""
+        };
     let day =
         chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Duration::days(n as i64);
     let form = match call.template {
@@ -161,6 +266,22 @@ fn request(
         }
         "/api/fn/school/remove-closure" => format!("school_id={school}&closed_on={day}"),
         "/api/fn/staff/disable" => format!("school_id={school}&staff_id={victim}"),
+        "/api/fn/attendance/breakdown" => {
+            format!("school_id={school}&from=2026-11-23&to=2026-11-27&by=year")
+        }
+        "/api/fn/attendance/pupil" => format!("school_id={school}&pupil_id={pupil}"),
+        "/api/fn/registers/load" => {
+            format!("school_id={school}&form_id={form_id}&date=2026-11-24&session=AM")
+        }
+        "/api/fn/registers/amend" => {
+            format!("school_id={school}&mark_id={mark}&code=%2F&reason=walk")
+        }
+        "/api/fn/registers/history" => {
+            format!("school_id={school}&pupil_id={pupil}&date=2026-11-24&session=AM")
+        }
+        "/api/fn/registers/unexpected-closure" => {
+            format!("school_id={school}&date=2026-12-01&sessions%5B0%5D=PM&reason=walk")
+        }
         _ => format!("school_id={school}"),
     };
     let json = match call.template {
@@ -169,6 +290,9 @@ fn request(
         "/api/fn/staff/add" => json!({ "new": {
             "school_id": school, "email": format!("walk{n}@oakfield.test"), "name": "Walk",
             "password": "long enough password", "roles": ["pastoral"] } }),
+        "/api/fn/registers/save" => json!({
+            "school_id": school, "form_id": form_id, "date": "2026-11-24", "session": "PM",
+            "entries": [], "reason": null }),
         "/api/fn/staff/roles" => {
             json!({ "school_id": school, "staff_id": victim, "roles": ["pastoral"] })
         }
@@ -187,7 +311,14 @@ fn expected(call: &Call, caller: &Caller, school_is_theirs: bool) -> Result<(), 
         (Access::Public, _) => Ok(()),
         (_, Caller::Nobody) => Err(StatusCode::UNAUTHORIZED),
         (Access::SignedIn, _) => Ok(()),
-        (Access::At(_), Caller::OtherTrust) => Err(StatusCode::FORBIDDEN),
+        (Access::At(_) | Access::InTrust(_), Caller::OtherTrust) => Err(StatusCode::FORBIDDEN),
+        (Access::InTrust(permission), Caller::Role(role)) => {
+            if role.allows(permission) {
+                Ok(())
+            } else {
+                Err(StatusCode::FORBIDDEN)
+            }
+        }
         (Access::At(permission), Caller::Role(role)) => {
             let trust_wide = *role == Role::TrustAdmin;
             if role.allows(permission) && (school_is_theirs || trust_wide) {
@@ -248,23 +379,62 @@ async fn every_route_and_server_function_checks_role_and_school() {
         tokens.push(id);
     }
 
+    // A mark at each school for the amendment call to change (to the same code, so the walk
+    // changes nothing).
+    let mut targets = Vec::new();
+    for (school, token, theirs) in [
+        (&world.school, tokens[0], true),
+        (&world.sister, tokens[1], false),
+    ] {
+        let mut tx = app.pool.begin().await.unwrap();
+        app::registers::queries::write_marks(
+            &mut tx,
+            school.id,
+            None,
+            "import",
+            None,
+            &[app::registers::queries::MarkWrite {
+                pupil_id: school.pupils[0],
+                date: "2026-11-24".parse().unwrap(),
+                session: app::domain::codes::Session::Am,
+                code: app::domain::codes::Code::PresentAm,
+                minutes_late: None,
+                seen: app::registers::queries::Seen::Anything,
+            }],
+        )
+        .await
+        .unwrap()
+        .unwrap();
+        tx.commit().await.unwrap();
+        let mark: i64 = sqlx::query_scalar("select id from marks where school_id = $1")
+            .bind(school.id)
+            .fetch_one(&app.pool)
+            .await
+            .unwrap();
+        targets.push(Target {
+            school: school.id,
+            pupil: school.pupils[0],
+            form: school.form_id,
+            token,
+            mark,
+            theirs,
+        });
+    }
+
     let mut n = 0;
     let mut failures = Vec::new();
     for call in calls() {
         for caller in Caller::all() {
             // The main school, where every role works; and its sister school, where only
             // trust-wide roles reach.
-            for (school, pupil, token, theirs) in [
-                (world.school.id, world.school.pupils[0], tokens[0], true),
-                (world.sister.id, world.sister.pupils[0], tokens[1], false),
-            ] {
+            for target in &targets {
                 n += 1;
                 let client = match &caller {
                     Caller::Nobody => common::browser(&app),
                     Caller::Role(role) => common::sign_in(&app, &fixture::email(*role)).await.0,
                     Caller::OtherTrust => common::sign_in(&app, fixture::OUTSIDER).await.0,
                 };
-                let (path, json, form) = request(&call, school, pupil, token, victim, n);
+                let (path, json, form) = request(&call, target, victim, world.trust_id, n);
                 let mut builder = client.request(call.method.clone(), app.url(&path));
                 if let Some(json) = json {
                     builder = builder.json(&json);
@@ -274,8 +444,10 @@ async fn every_route_and_server_function_checks_role_and_school() {
                         .header("content-type", "application/x-www-form-urlencoded")
                         .body(form);
                 }
-                let status = builder.send().await.unwrap().status();
-                let want = expected(&call, &caller, theirs);
+                let response = builder.send().await.unwrap();
+                let status = response.status();
+                let answer = response.text().await.unwrap_or_default();
+                let want = expected(&call, &caller, target.theirs);
                 let ok = match (want, public_refusal(&call)) {
                     (Ok(()), Some(refusal)) => status == refusal,
                     (Ok(()), None) => status.is_success(),
@@ -283,10 +455,10 @@ async fn every_route_and_server_function_checks_role_and_school() {
                 };
                 if !ok {
                     failures.push(format!(
-                        "{} {} as {caller:?} at {}: got {status}, wanted {want:?}",
+                        "{} {} as {caller:?} at {}: got {status} ({answer}), wanted {want:?}",
                         call.method,
                         call.template,
-                        if theirs {
+                        if target.theirs {
                             "their school"
                         } else {
                             "the sister school"
