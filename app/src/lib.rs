@@ -18,6 +18,7 @@ pub mod pupils;
 pub mod registers;
 pub mod school;
 pub mod staff;
+pub mod sync;
 pub mod system;
 pub mod visits;
 

@@ -23,6 +23,8 @@ enum Access {
     At(Permission),
     /// Allowed with the permission at any school of the trust in the path.
     InTrust(Permission),
+    /// Allowed with either permission at the school.
+    AtEither(Permission, Permission),
 }
 
 #[derive(Clone, Copy)]
@@ -103,6 +105,14 @@ fn calls() -> Vec<Call> {
             At(ViewReports),
             None,
         ),
+        call(
+            Method::POST,
+            "/api/sync/devices",
+            AtEither(RecordLateArrivals, RecordVisits),
+            Json,
+        ),
+        call(Method::POST, "/api/sync/push", At(RecordLateArrivals), Json),
+        call(Method::GET, "/api/sync/pull", At(RecordLateArrivals), None),
         // Server functions.
         call(Method::POST, "/api/fn/system/status", Public, Form),
         call(Method::POST, "/api/fn/auth/viewer", Public, Form),
@@ -204,6 +214,8 @@ struct Target {
     form: Uuid,
     token: Uuid,
     mark: i64,
+    /// A late-door tablet registered to the school.
+    device: Uuid,
     theirs: bool,
 }
 
@@ -239,6 +251,7 @@ fn request(
         form: form_id,
         token: token_id,
         mark,
+        device,
         ..
     } = *target;
     let path = call
@@ -247,10 +260,12 @@ fn request(
         .replace("{token_id}", &token_id.to_string())
         .replace("{trust_id}", &trust_id.to_string())
         .replace("{month}", "2026-11")
-        + if call.template.ends_with("attendance") || call.template.ends_with(".csv") {
-            "?from=2026-11-23&to=2026-11-27"
+        + &if call.template.ends_with("attendance") || call.template.ends_with(".csv") {
+            "?from=2026-11-23&to=2026-11-27".to_string()
+        } else if call.template == "/api/sync/pull" {
+            format!("?device_id={device}")
         } else {
-            ""
+            String::new()
         };
     let day =
         chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Duration::days(n as i64);
@@ -290,6 +305,10 @@ fn request(
         "/api/fn/staff/add" => json!({ "new": {
             "school_id": school, "email": format!("walk{n}@oakfield.test"), "name": "Walk",
             "password": "long enough password", "roles": ["pastoral"] } }),
+        "/api/sync/devices" => json!({ "id": Uuid::new_v4(), "school_id": school }),
+        "/api/sync/push" => {
+            json!({ "device_id": device, "sent_at": chrono::Utc::now(), "events": [] })
+        }
         "/api/fn/registers/save" => json!({
             "school_id": school, "form_id": form_id, "date": "2026-11-24", "session": "PM",
             "entries": [], "reason": null }),
@@ -311,7 +330,17 @@ fn expected(call: &Call, caller: &Caller, school_is_theirs: bool) -> Result<(), 
         (Access::Public, _) => Ok(()),
         (_, Caller::Nobody) => Err(StatusCode::UNAUTHORIZED),
         (Access::SignedIn, _) => Ok(()),
-        (Access::At(_) | Access::InTrust(_), Caller::OtherTrust) => Err(StatusCode::FORBIDDEN),
+        (Access::At(_) | Access::InTrust(_) | Access::AtEither(..), Caller::OtherTrust) => {
+            Err(StatusCode::FORBIDDEN)
+        }
+        (Access::AtEither(one, other), Caller::Role(role)) => {
+            let trust_wide = *role == Role::TrustAdmin;
+            if (role.allows(one) || role.allows(other)) && (school_is_theirs || trust_wide) {
+                Ok(())
+            } else {
+                Err(StatusCode::FORBIDDEN)
+            }
+        }
         (Access::InTrust(permission), Caller::Role(role)) => {
             if role.allows(permission) {
                 Ok(())
@@ -411,7 +440,16 @@ async fn every_route_and_server_function_checks_role_and_school() {
             .fetch_one(&app.pool)
             .await
             .unwrap();
+        let device = Uuid::new_v4();
+        sqlx::query("insert into devices (id, school_id, staff_id) values ($1, $2, $3)")
+            .bind(device)
+            .bind(school.id)
+            .bind(admin_id)
+            .execute(&app.pool)
+            .await
+            .unwrap();
         targets.push(Target {
+            device,
             school: school.id,
             pupil: school.pupils[0],
             form: school.form_id,

@@ -272,6 +272,7 @@ impl<'de> Deserialize<'de> for Code {
 
 /// Morning or afternoon.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+#[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
 pub enum Session {
     #[serde(rename = "AM")]
     Am,

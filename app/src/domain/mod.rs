@@ -3,5 +3,6 @@
 
 pub mod codes;
 pub mod figures;
+pub mod lateness;
 pub mod roles;
 pub mod upn;

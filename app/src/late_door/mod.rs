@@ -1,5 +1,8 @@
 //! The late door: staff at the entrance find the pupil who has just arrived.
 
+#[cfg(feature = "ssr")]
+pub mod queries;
+
 use leptos::prelude::*;
 use leptos_meta::Title;
 

@@ -329,6 +329,63 @@ pub async fn write_marks(
     Ok(Ok(saved))
 }
 
+/// Takes back a mark entered by mistake moments ago (an arrival undone at the late door): the
+/// mark it replaced comes back as a new entry, or, when the session was unmarked before, the
+/// mark stops being current and stays in the history. `false` when the mark is no longer
+/// current, because someone has changed the session since.
+pub async fn withdraw_mark(
+    conn: &mut PgConnection,
+    school_id: Uuid,
+    by: Option<Uuid>,
+    mark_id: i64,
+    source: &str,
+) -> Result<bool, sqlx::Error> {
+    let mark: Option<(Uuid, NaiveDate, String, bool, Option<String>, Option<i32>)> =
+        sqlx::query_as(
+            "select m.pupil_id, m.session_date, m.session, m.is_current, r.code, r.minutes_late
+             from marks m left join marks r on r.school_id = m.school_id and r.id = m.replaces_id
+             where m.school_id = $1 and m.id = $2 for update of m",
+        )
+        .bind(school_id)
+        .bind(mark_id)
+        .fetch_optional(&mut *conn)
+        .await?;
+    let Some((pupil_id, date, session, true, before, minutes_late)) = mark else {
+        return Ok(false);
+    };
+    match before.as_deref().map(Code::parse) {
+        Some(Ok(code)) => {
+            let write = MarkWrite {
+                pupil_id,
+                date,
+                session: Session::parse(&session).unwrap_or(Session::Am),
+                code,
+                minutes_late,
+                seen: Seen::Mark(Some(mark_id)),
+            };
+            let written = write_marks(
+                conn,
+                school_id,
+                by,
+                source,
+                Some("Entered by mistake: undone"),
+                std::slice::from_ref(&write),
+            )
+            .await?;
+            Ok(written.is_ok())
+        }
+        _ => {
+            sqlx::query("update marks set is_current = false where school_id = $1 and id = $2")
+                .bind(school_id)
+                .bind(mark_id)
+                .execute(&mut *conn)
+                .await?;
+            refresh_totals(conn, school_id, &[pupil_id], date).await?;
+            Ok(true)
+        }
+    }
+}
+
 /// Joins problems into one message a person can act on, and says whether any was a conflict.
 pub fn refusal(problems: Vec<Problem>) -> Refused {
     let conflict = problems.iter().any(|p| p.conflict);

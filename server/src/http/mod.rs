@@ -7,6 +7,7 @@ pub mod error;
 mod health;
 mod openapi;
 mod session;
+mod sync;
 
 use std::{net::SocketAddr, time::Duration};
 
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(attendance::router())
+        .merge(sync::router())
         .split_for_parts();
     let api = api
         .merge(openapi::router(api_doc))
