@@ -13,6 +13,7 @@ pub mod components;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod exports;
+pub mod import;
 pub mod late_door;
 pub mod pupils;
 pub mod registers;
@@ -104,6 +105,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/attendance") view=attendance::AttendancePage />
                     <Route path=path!("/admin/staff") view=staff::StaffPage />
                     <Route path=path!("/admin/school") view=school::SchoolSettingsPage />
+                    <Route path=path!("/admin/import") view=import::ImportPage />
                 </Routes>
             </Layout>
         </Router>

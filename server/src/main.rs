@@ -1,5 +1,8 @@
 //! The Rollcall server: serves the app and the API, and holds the command line for operators.
 
+mod import;
+
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
@@ -51,6 +54,12 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Import a CSV file from a management information system; nothing is written if any row
+    /// is wrong, and every wrong row is listed.
+    Import {
+        #[command(subcommand)]
+        what: ImportCommand,
+    },
     /// Add a school to a trust.
     CreateSchool {
         #[arg(long)]
@@ -66,6 +75,26 @@ enum Command {
         /// The local authority's three-digit number.
         #[arg(long)]
         la_code: String,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Pupils with their year groups, forms, flags and up to two contacts (docs/import.md).
+    Pupils {
+        /// The school's six-digit URN.
+        #[arg(long)]
+        school: String,
+        /// The CSV file exported from the MIS.
+        file: PathBuf,
+    },
+    /// Register marks: UPN, date, session, code and minutes late (docs/import.md).
+    Marks {
+        /// The school's six-digit URN.
+        #[arg(long)]
+        school: String,
+        /// The CSV file exported from the MIS.
+        file: PathBuf,
     },
 }
 
@@ -130,6 +159,17 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
             .await?;
             println!("{email} is a trust administrator of {trust} and can sign in now.");
             Ok(())
+        }
+        Command::Import { what } => {
+            let (kind, school, file) = match what {
+                ImportCommand::Pupils { school, file } => {
+                    (app::import::ImportKind::Pupils, school, file)
+                }
+                ImportCommand::Marks { school, file } => {
+                    (app::import::ImportKind::Marks, school, file)
+                }
+            };
+            import::run(&pool, kind, &school, &file).await
         }
         Command::CreateSchool {
             trust,

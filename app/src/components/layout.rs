@@ -59,6 +59,11 @@ const NAV: &[NavItem] = &[
         label: "School settings",
         permission: Permission::ManageSchool,
     },
+    NavItem {
+        href: "/admin/import",
+        label: "Import",
+        permission: Permission::ManageSchool,
+    },
 ];
 
 /// The menu for this person. `query` keeps the chosen school (`?school=`) from page to page.
