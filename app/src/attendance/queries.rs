@@ -95,7 +95,8 @@ pub async fn rebuild_school_totals(
         .bind(school_id)
         .fetch_all(&mut *conn)
         .await?;
-    refresh_totals(conn, school_id, &pupils, NaiveDate::MIN).await
+    let long_ago = NaiveDate::from_ymd_opt(1900, 1, 1).expect("a valid date");
+    refresh_totals(conn, school_id, &pupils, long_ago).await
 }
 
 #[derive(sqlx::FromRow)]
