@@ -343,3 +343,40 @@ async fn the_same_seed_makes_the_same_pupils_and_marks() {
     assert_eq!(upns, pupils(second.clone()).await);
     assert_eq!(digest(first).await, digest(second).await);
 }
+
+#[tokio::test]
+async fn the_figures_engine_agrees_with_a_count_of_the_demo_marks() {
+    let pool = seeded().await;
+    let schools: Vec<uuid::Uuid> = sqlx::query_scalar("select id from schools")
+        .fetch_all(&pool)
+        .await
+        .unwrap();
+    let from = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
+    let pupils = app::attendance::queries::pupil_figures(&pool, &schools, from, through())
+        .await
+        .unwrap();
+    let counted: std::collections::HashMap<uuid::Uuid, (i64, i64)> = sqlx::query_as(
+        &PER_PUPIL
+            .replace("select p.free_school_meals,", "select p.id,")
+            .replace(
+                "group by p.school_id, p.id, p.free_school_meals",
+                "group by p.id",
+            ),
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap()
+    .into_iter()
+    .map(|(id, attended, possible)| (id, (attended, possible)))
+    .collect();
+    assert!(pupils.len() > 200);
+    for pupil in &pupils {
+        let (attended, possible) = counted.get(&pupil.pupil_id).copied().unwrap_or((0, 0));
+        assert_eq!(
+            (pupil.sessions.attending(), pupil.sessions.possible()),
+            (attended, possible),
+            "{}",
+            pupil.name
+        );
+    }
+}
