@@ -199,6 +199,19 @@ fn calls() -> Vec<Call> {
             At(ManageSchool),
             Form,
         ),
+        call(Method::POST, "/api/fn/import/start", At(ManageSchool), Json),
+        call(
+            Method::POST,
+            "/api/fn/import/progress",
+            At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/import/recent",
+            At(ManageSchool),
+            Form,
+        ),
         call(Method::POST, "/api/fn/staff/list", At(ManageStaff), Form),
         call(Method::POST, "/api/fn/staff/add", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/roles", At(ManageStaff), Json),
@@ -285,6 +298,7 @@ fn request(
             format!("school_id={school}&from=2026-11-23&to=2026-11-27&by=year")
         }
         "/api/fn/attendance/pupil" => format!("school_id={school}&pupil_id={pupil}"),
+        "/api/fn/import/progress" => format!("school_id={school}&task={}", Uuid::new_v4()),
         "/api/fn/registers/load" => {
             format!("school_id={school}&form_id={form_id}&date=2026-11-24&session=AM")
         }
@@ -309,6 +323,9 @@ fn request(
         "/api/sync/push" => {
             json!({ "device_id": device, "sent_at": chrono::Utc::now(), "events": [] })
         }
+        // An empty file: refused in the task, but the start itself is allowed or not.
+        "/api/fn/import/start" => json!({ "school_id": school, "kind": "marks",
+            "file_name": "walk.csv", "text": "upn,date,session,code,minutes_late\n" }),
         "/api/fn/registers/save" => json!({
             "school_id": school, "form_id": form_id, "date": "2026-11-24", "session": "PM",
             "entries": [], "reason": null }),
