@@ -159,6 +159,7 @@ fn Record(pupil: PupilRecord) -> impl IntoView {
     view! {
         <Title text=name.clone() />
         <h1>{name.clone()}</h1>
+        <crate::attendance::pages::PupilAttendanceLink pupil_id=pupil.id />
         <dl class="facts" data-testid="pupil-facts">
             <dt>"Legal name"</dt><dd>{legal}</dd>
             <dt>"UPN"</dt><dd>{pupil.upn.clone()}</dd>
