@@ -116,7 +116,10 @@ impl Grouping {
             }
         };
         match self {
-            Grouping::Pupil => (pupil.pupil_id.to_string(), pupil.name.clone()),
+            Grouping::Pupil => (
+                format!("{}\u{0}{}", pupil.name.to_lowercase(), pupil.pupil_id),
+                pupil.name.clone(),
+            ),
             Grouping::Form => (
                 format!("{:03}{}", pupil.nc_year + 1, pupil.form),
                 if pupil.form.is_empty() {

@@ -291,7 +291,8 @@ pub async fn apply_arrivals(
         )
     };
     let (pupils, dates, sessions) = keys(&planned);
-    let earlier: HashMap<(Uuid, NaiveDate, String), (DateTime<Utc>, Option<String>)> =
+    type SessionKey = (Uuid, NaiveDate, String);
+    let earlier: HashMap<SessionKey, (DateTime<Utc>, Option<String>)> =
         sqlx::query_as::<_, (Uuid, NaiveDate, String, DateTime<Utc>, Option<String>)>(
             "select a.pupil_id, a.session_date, a.session, a.arrived_at, s.display_name
              from late_arrivals a

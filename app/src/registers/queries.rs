@@ -340,17 +340,34 @@ pub async fn withdraw_mark(
     mark_id: i64,
     source: &str,
 ) -> Result<bool, sqlx::Error> {
-    let mark: Option<(Uuid, NaiveDate, String, bool, Option<String>, Option<i32>)> =
-        sqlx::query_as(
-            "select m.pupil_id, m.session_date, m.session, m.is_current, r.code, r.minutes_late
+    #[derive(sqlx::FromRow)]
+    struct Withdrawn {
+        pupil_id: Uuid,
+        session_date: NaiveDate,
+        session: String,
+        is_current: bool,
+        before: Option<String>,
+        minutes_late: Option<i32>,
+    }
+    let mark: Option<Withdrawn> = sqlx::query_as(
+        "select m.pupil_id, m.session_date, m.session, m.is_current, r.code as before,
+                    r.minutes_late
              from marks m left join marks r on r.school_id = m.school_id and r.id = m.replaces_id
              where m.school_id = $1 and m.id = $2 for update of m",
-        )
-        .bind(school_id)
-        .bind(mark_id)
-        .fetch_optional(&mut *conn)
-        .await?;
-    let Some((pupil_id, date, session, true, before, minutes_late)) = mark else {
+    )
+    .bind(school_id)
+    .bind(mark_id)
+    .fetch_optional(&mut *conn)
+    .await?;
+    let Some(Withdrawn {
+        pupil_id,
+        session_date: date,
+        session,
+        is_current: true,
+        before,
+        minutes_late,
+    }) = mark
+    else {
         return Ok(false);
     };
     match before.as_deref().map(Code::parse) {
