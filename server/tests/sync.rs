@@ -356,7 +356,11 @@ async fn a_second_door_logging_the_same_pupil_changes_nothing_and_undo_puts_the_
     let amira = world.school.pupils[0];
     let first = front.arrival(amira, "08:52:00", "transport");
     assert_eq!(
-        front.push(&app.pool, std::slice::from_ref(&first)).await.results[0].status,
+        front
+            .push(&app.pool, std::slice::from_ref(&first))
+            .await
+            .results[0]
+            .status,
         EventStatus::Applied
     );
     let second = back
