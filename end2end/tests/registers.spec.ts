@@ -217,25 +217,38 @@ test("the day's registers say what is not taken and list N marks overdue", async
   await screenshot(page, testInfo, "registers-weekend");
 });
 
-test("a school administrator records an unexpected closure for the whole school", async ({ page }, testInfo) => {
+test("a school administrator records an unexpected closure for the whole school or one year", async ({ page }, testInfo) => {
   skipPhone(testInfo);
   await signIn(page, "admin@oakfield.example", "/today");
   const days = await futureSchoolDays(page, 3);
-  const date = testInfo.project.name === "desktop" ? days[1] : days[2];
+  const wholeSchool = testInfo.project.name === "desktop";
+  const date = wholeSchool ? days[1] : days[2];
   await page.goto(`/registers?date=${date}`);
   await hydrated(page);
   await page.getByLabel("Date of the closure").fill(date);
   await page.getByRole("checkbox", { name: "Afternoon" }).uncheck();
+  if (!wholeSchool) {
+    await page.getByLabel("Who is closed").selectOption({ label: "Year 7 only: part of the premises (Y3)" });
+  }
   await page.getByRole("button", { name: "Record closure…" }).click();
   await expect(page.getByRole("alert")).toContainText("Say why the school closed");
   await page.getByLabel("Reason (kept with every mark)").fill("Burst water main, site closed");
   await page.getByRole("button", { name: "Record closure…" }).click();
-  await expect(page.getByTestId("closure-confirm")).toContainText("morning of");
+  await expect(page.getByTestId("closure-confirm")).toContainText(
+    wholeSchool ? "Mark every pupil on roll Y4 for the morning of" : "Mark every pupil of Year 7 on roll Y3 for the morning of",
+  );
   await page.getByRole("button", { name: "Yes, record the closure" }).click();
   const status = page.getByRole("status").filter({ hasText: "Closure recorded" });
   await expect(status).toContainText(/Closure recorded: \d+ marks written/);
-  // Every morning register now has a mark for everyone, so none is left to take.
-  await expect(page.getByTestId("not-taken")).not.toContainText("Morning");
+  if (wholeSchool) {
+    // Every morning register now has a mark for everyone, so none is left to take.
+    await expect(page.getByTestId("not-taken")).not.toContainText("Morning");
+  } else {
+    // Year 7's morning registers are done; the other years' are still to take.
+    const morning = page.getByTestId("not-taken").locator("p", { hasText: "Morning" });
+    await expect(morning).not.toContainText("7A");
+    await expect(morning).toContainText("8A");
+  }
   await expect(page.getByTestId("not-taken")).toContainText("Afternoon");
-  await screenshot(page, testInfo, "registers-closure");
+  await screenshot(page, testInfo, wholeSchool ? "registers-closure" : "registers-closure-year");
 });

@@ -212,6 +212,12 @@ fn calls() -> Vec<Call> {
             At(ManageSchool),
             Form,
         ),
+        call(
+            Method::POST,
+            "/api/fn/registers/year-groups",
+            At(TakeRegisters),
+            Form,
+        ),
         call(Method::POST, "/api/fn/staff/list", At(ManageStaff), Form),
         call(Method::POST, "/api/fn/staff/add", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/roles", At(ManageStaff), Json),

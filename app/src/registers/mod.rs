@@ -253,6 +253,22 @@ pub async fn load_overdue_n(school_id: Uuid) -> Result<Vec<OverdueN>, ServerFnEr
         .map_err(server::internal)
 }
 
+/// A school's year groups, for closing one of them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct YearGroup {
+    pub id: Uuid,
+    pub name: String,
+}
+
+#[server(prefix = "/api/fn", endpoint = "registers/year-groups")]
+pub async fn load_year_groups(school_id: Uuid) -> Result<Vec<YearGroup>, ServerFnError> {
+    use crate::{auth::server, domain::roles::Permission};
+    server::require(Permission::TakeRegisters, school_id)?;
+    queries::year_groups(&server::pool()?, school_id)
+        .await
+        .map_err(server::internal)
+}
+
 /// Marks a session unable to attend because the school (Y4) or part of it (Y3, for a year
 /// group) closed unexpectedly, for every pupil on roll, in one action.
 #[server(prefix = "/api/fn", endpoint = "registers/unexpected-closure")]

@@ -429,6 +429,25 @@ fn ClosureForm(
     let morning = RwSignal::new(true);
     let afternoon = RwSignal::new(true);
     let reason = RwSignal::new(String::new());
+    // Empty for the whole school (Y4), or a year group's id (Y3).
+    let year = RwSignal::new(String::new());
+    let years = Resource::new(
+        move || school.get(),
+        |school| async move {
+            match school {
+                Some(id) => super::load_year_groups(id).await.unwrap_or_default(),
+                None => Vec::new(),
+            }
+        },
+    );
+    let year_group = move || Uuid::parse_str(&year.get_untracked()).ok();
+    let year_name = move || {
+        let id = Uuid::parse_str(&year.get()).ok()?;
+        years
+            .get()
+            .and_then(|years| years.into_iter().find(|y| y.id == id))
+            .map(|y| y.name)
+    };
     let confirming = RwSignal::new(false);
     let problem = RwSignal::new(None::<String>);
     let check = move || -> Result<(NaiveDate, Vec<Session>, String), String> {
@@ -458,7 +477,7 @@ fn ClosureForm(
     view! {
         <h2 id="closure-heading">"Unexpected closure"</h2>
         <p class="muted">
-            "When the school closes without notice (snow, a burst pipe, no power), mark every pupil on roll Y4, unable to attend because the site closed, in one go. Marks already entered for those sessions are replaced and the originals kept."
+            "When the school closes without notice (snow, a burst pipe, no power), mark every pupil on roll Y4 (the site closed), or one year group Y3 (part of the premises closed), in one go. Marks already entered for those sessions are replaced and the originals kept."
         </p>
         <form class="stack" novalidate on:submit=move |event| {
             event.prevent_default();
@@ -484,7 +503,15 @@ fn ClosureForm(
                     "Afternoon"
                 </label>
             </fieldset>
-            <p class="muted">"Closes the whole school (Y4). Closing one year group (Y3) is not offered here yet."</p>
+            <label for="closure-year">"Who is closed"</label>
+            <select id="closure-year" bind:value=year on:change=move |_| confirming.set(false)>
+                <option value="">"The whole school site (Y4)"</option>
+                <Suspense fallback=|| ()>
+                    {move || years.get().map(|years| years.into_iter().map(|y| view! {
+                        <option value=y.id.to_string()>{format!("{} only: part of the premises (Y3)", y.name)}</option>
+                    }).collect_view())}
+                </Suspense>
+            </select>
             <label for="closure-reason">"Reason (kept with every mark)"</label>
             <input id="closure-reason" type="text" required maxlength="300" bind:value=reason
                 on:input=move |_| confirming.set(false) />
@@ -503,7 +530,10 @@ fn ClosureForm(
                         };
                         let date = NaiveDate::parse_from_str(&day.get(), "%Y-%m-%d")
                             .map(long_date).unwrap_or_default();
-                        format!("Mark every pupil on roll Y4 for the {sessions} of {date}?")
+                        match year_name() {
+                            Some(name) => format!("Mark every pupil of {name} on roll Y3 for the {sessions} of {date}?"),
+                            None => format!("Mark every pupil on roll Y4 for the {sessions} of {date}?"),
+                        }
                     }}
                 </p>
                 <button type="button" disabled=move || closure.pending().get() on:click=move |_| {
@@ -515,7 +545,7 @@ fn ClosureForm(
                                 school_id,
                                 date,
                                 sessions,
-                                year_group_id: None,
+                                year_group_id: year_group(),
                                 reason,
                             });
                         }
@@ -534,7 +564,7 @@ fn ClosureForm(
             Some(Ok(saved)) => Some(view! {
                 <p class="notice" role="status">
                     {format!(
-                        "Closure recorded: {} marks written ({} new, {} replaced), {} already Y4.",
+                        "Closure recorded: {} marks written ({} new, {} replaced), {} already marked so.",
                         saved.created + saved.amended, saved.created, saved.amended, saved.unchanged
                     )}
                 </p>

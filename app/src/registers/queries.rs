@@ -798,6 +798,22 @@ pub async fn unexpected_closure(
     .await
 }
 
+/// The school's year groups, youngest first.
+pub async fn year_groups(
+    pool: &PgPool,
+    school_id: Uuid,
+) -> Result<Vec<super::YearGroup>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> =
+        sqlx::query_as("select id, name from year_groups where school_id = $1 order by nc_year")
+            .bind(school_id)
+            .fetch_all(pool)
+            .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| super::YearGroup { id, name })
+        .collect())
+}
+
 #[derive(sqlx::FromRow)]
 struct ChangeRow {
     id: i64,
