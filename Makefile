@@ -1,5 +1,5 @@
 # Rollcall. The two commands most people need: `make run` and `make test`.
-.PHONY: run test watch db-start db-stop clean-db
+.PHONY: run test watch db-start db-stop clean-db bench
 
 ## Serve Rollcall at http://127.0.0.1:3000 with its own database (installs what is missing).
 run:
@@ -8,6 +8,10 @@ run:
 ## Run every check: format, clippy, unit and database tests, browser tests.
 test:
 	@scripts/test.sh
+
+## Time the registers and figures on a 10-school benchmark trust (docs/benchmarks.md).
+bench:
+	@scripts/bench.sh
 
 ## Rebuild and reload as files change, against the private database.
 watch:

@@ -1,0 +1,62 @@
+#!/usr/bin/env bash
+# `make bench`: the registers and figures benchmarks (server/benches/registers.rs) against the
+# benchmark trust: 10 schools × 1,200 pupils with every mark of the current academic year, in a
+# database of its own, rollcall_bench, beside the private cluster's others. Built in release.
+#
+#   make bench                        every case
+#   scripts/bench.sh save             only the cases whose names contain "save"
+#
+# The trust is seeded once (about a minute and a half) and reused by every later run. To make it
+# again, for a new academic year or after the seed changed:
+#
+#   psql "$(scripts/db.sh start | sed 's,/[^/]*$,/postgres,')" -c 'drop database rollcall_bench'
+#
+# ROLLCALL_BENCH_DATABASE_URL sets another database; its name must contain "bench", because the
+# bench undoes every write it finds there that the seed did not make.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+step "tools"
+scripts/ensure-tools.sh
+
+step "database"
+BASE_URL="$(scripts/db.sh start)"
+BENCH_URL="${ROLLCALL_BENCH_DATABASE_URL:-${BASE_URL%/*}/rollcall_bench}"
+BENCH_DB="${BENCH_URL##*/}"
+BENCH_DB="${BENCH_DB%%\?*}"
+if [ "$(psql "$BASE_URL" -Atc "select count(*) from pg_database where datname = '$BENCH_DB'")" = 0 ]; then
+  psql "$BASE_URL" -qc "create database \"$BENCH_DB\""
+fi
+
+step "build (release)"
+cargo build --release -p server --bin rollcall
+cargo bench -p server --bench registers --no-run
+
+# The last school day of the current academic year: the seed ends the summer term on 21 July,
+# or the Friday before when that is a weekend (server/src/seed/calendar.rs).
+year=$(date +%Y)
+[ "$(date +%-m)" -ge 9 ] && year=$((year + 1))
+THROUGH="$year-07-21"
+case "$(date -d "$THROUGH" +%u)" in
+  6) THROUGH=$(date -d "$THROUGH - 1 day" +%F) ;;
+  7) THROUGH=$(date -d "$THROUGH - 2 days" +%F) ;;
+esac
+
+step "the benchmark trust"
+if [ "$(psql "$BENCH_URL" -Atc "select count(*) from pg_tables where tablename = 'trusts'")" = 1 ] &&
+   [ "$(psql "$BENCH_URL" -Atc 'select count(*) from trusts')" != 0 ]; then
+  echo "reusing the trust already in $BENCH_DB" >&2
+else
+  echo "seeding $BENCH_DB with marks through $THROUGH (once; later runs reuse it)" >&2
+  DATABASE_URL="$BENCH_URL" target/release/rollcall seed demo \
+    --schools 10 --pupils 1200 --through "$THROUGH"
+  # Statistics and the visibility map, as autovacuum would leave a database in use.
+  psql "$BENCH_URL" -qc 'vacuum analyze'
+fi
+
+step "benchmarks"
+echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
+$(free -g | awk '/^Mem:/ {print $2}') GiB" >&2
+DATABASE_URL="$BENCH_URL" cargo bench -p server --bench registers -- "$@"
