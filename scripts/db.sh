@@ -72,7 +72,7 @@ start() {
     touch "$LOG"; [ "$(id -u)" = 0 ] && chown postgres "$LOG"
     mkdir -p "$DATA/run"; [ "$(id -u)" = 0 ] && chown postgres "$DATA/run"
     as_owner "$BIN/pg_ctl" -D "$DATA" -l "$LOG" -w -t 60 \
-      -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DATA/run -c fsync=${ROLLCALL_PG_FSYNC:-on} -c max_connections=200" start >/dev/null \
+      -o "-p $PORT -c listen_addresses=127.0.0.1 -k $DATA/run -c fsync=${ROLLCALL_PG_FSYNC:-on} -c max_connections=200 -c shared_buffers=${ROLLCALL_PG_SHARED_BUFFERS:-512MB}" start >/dev/null \
       || die "PostgreSQL did not start; see target/pgdata.log"
     say "PostgreSQL is running on 127.0.0.1:$PORT (data in target/pgdata)"
   fi

@@ -88,11 +88,11 @@ async fn main() -> anyhow::Result<()> {
     if wanted("trust summary") {
         results.push(
             measure(
-                "trust summary (pupil_figures x10 + by school)",
+                "trust summary (schools_pupil_figures, 10 schools + by school)",
                 30,
                 async |_| {
                     let started = Instant::now();
-                    let pupils = attendance::queries::pupil_figures(
+                    let pupils = attendance::queries::schools_pupil_figures(
                         &pool,
                         &trust.schools,
                         trust.from,

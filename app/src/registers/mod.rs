@@ -234,14 +234,9 @@ pub async fn load_mark_history(
 ) -> Result<Vec<MarkChange>, ServerFnError> {
     use crate::{auth::server, domain::roles::Permission};
     server::require(Permission::ViewPupils, school_id)?;
-    queries::history(
-        &server::pool()?,
-        school_id,
-        Some(pupil_id),
-        Some((date, session)),
-    )
-    .await
-    .map_err(server::internal)
+    queries::session_history(&server::pool()?, school_id, pupil_id, date, session)
+        .await
+        .map_err(server::internal)
 }
 
 #[server(prefix = "/api/fn", endpoint = "registers/overdue-n")]

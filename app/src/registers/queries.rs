@@ -830,34 +830,15 @@ struct ChangeRow {
     is_current: bool,
 }
 
-/// The history of marks: of one session (original and every change, oldest first), or every
-/// amendment of a pupil (newest first).
-pub async fn history(
-    pool: &PgPool,
-    school_id: Uuid,
-    pupil_id: Option<Uuid>,
-    session: Option<(NaiveDate, Session)>,
-) -> Result<Vec<MarkChange>, sqlx::Error> {
-    let rows: Vec<ChangeRow> = sqlx::query_as(
-        "select m.id, m.pupil_id, m.session_date, m.session, m.code, m.minutes_late, m.source,
-                s.display_name as recorded_by, m.recorded_at, r.code as replaced_code,
-                m.amendment_reason, m.is_current
-         from marks m
-         left join staff s on s.id = m.recorded_by
-         left join marks r on r.school_id = m.school_id and r.id = m.replaces_id
-         where m.school_id = $1 and ($2::uuid is null or m.pupil_id = $2)
-           and case when $3::date is null then m.replaces_id is not null
-                    else m.session_date = $3 and m.session = $4 end
-         order by case when $3::date is null then -m.id else m.id end",
-    )
-    .bind(school_id)
-    .bind(pupil_id)
-    .bind(session.map(|(date, _)| date))
-    .bind(session.map(|(_, s)| s.as_str()))
-    .fetch_all(pool)
-    .await?;
-    Ok(rows
-        .into_iter()
+const CHANGE_COLUMNS: &str = "select m.id, m.pupil_id, m.session_date, m.session, m.code,
+        m.minutes_late, m.source, s.display_name as recorded_by, m.recorded_at,
+        r.code as replaced_code, m.amendment_reason, m.is_current
+     from marks m
+     left join staff s on s.id = m.recorded_by
+     left join marks r on r.school_id = m.school_id and r.id = m.replaces_id";
+
+fn into_changes(rows: Vec<ChangeRow>) -> Vec<MarkChange> {
+    rows.into_iter()
         .map(|row| MarkChange {
             mark_id: row.id,
             pupil_id: row.pupil_id,
@@ -872,7 +853,47 @@ pub async fn history(
             reason: row.amendment_reason,
             is_current: row.is_current,
         })
-        .collect())
+        .collect()
+}
+
+/// One session's mark for a pupil: the original and every change, oldest first.
+pub async fn session_history(
+    pool: &PgPool,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    date: NaiveDate,
+    session: Session,
+) -> Result<Vec<MarkChange>, sqlx::Error> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+        "{CHANGE_COLUMNS}
+         where m.school_id = $1 and m.pupil_id = $2 and m.session_date = $3 and m.session = $4
+         order by m.id"
+    ))
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(date)
+    .bind(session.as_str())
+    .fetch_all(pool)
+    .await?;
+    Ok(into_changes(rows))
+}
+
+/// Every amendment of a pupil's marks, newest first.
+pub async fn amendments(
+    pool: &PgPool,
+    school_id: Uuid,
+    pupil_id: Uuid,
+) -> Result<Vec<MarkChange>, sqlx::Error> {
+    let rows: Vec<ChangeRow> = sqlx::query_as(&format!(
+        "{CHANGE_COLUMNS}
+         where m.school_id = $1 and m.pupil_id = $2 and m.replaces_id is not null
+         order by m.id desc"
+    ))
+    .bind(school_id)
+    .bind(pupil_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(into_changes(rows))
 }
 
 /// How many school days have passed since `date`, up to and including `today`.

@@ -137,7 +137,7 @@ async fn trust_attendance(
         return Err(ApiError::not_permitted());
     }
     let ids: Vec<Uuid> = schools.iter().map(|school| school.id).collect();
-    let pupils = attendance::queries::pupil_figures(&pool, &ids, from, to).await?;
+    let pupils = attendance::queries::schools_pupil_figures(&pool, &ids, from, to).await?;
     let mut breakdown = attendance::breakdown(&pupils, Grouping::School, from, to);
     for line in &mut breakdown.groups {
         if let Some(school) = schools.iter().find(|school| Some(school.id) == line.id) {
