@@ -625,7 +625,7 @@ async fn the_page_starts_an_import_polls_its_progress_and_needs_manage_school() 
 /// 500 pupils, 200 sessions each: 100,000 marks in one file, imported inside one transaction,
 /// then the same file again.
 #[tokio::test]
-async fn a_hundred_thousand_marks_import_within_ten_seconds() {
+async fn a_hundred_thousand_marks_import_whole_and_again_change_nothing() {
     let pool = common::fresh_database().await;
     let world = Fixture::new(&pool).await;
     let school = world.school.id;
@@ -683,9 +683,5 @@ async fn a_hundred_thousand_marks_import_within_ten_seconds() {
         "100,000 marks ({} bytes) imported in {first:?}; the same file again in {second:?}",
         marks.len()
     );
-    // Timed only in an optimised build (`cargo test --release`): unoptimised, the parsing alone
-    // takes seconds.
-    if !cfg!(debug_assertions) {
-        assert!(first.as_secs_f64() <= 10.0, "100,000 marks took {first:?}");
-    }
+    // How fast is the benchmark's question (docs/benchmarks.md), not this test's.
 }
