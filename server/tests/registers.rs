@@ -106,6 +106,17 @@ async fn hand_counted_week(world: &Fixture, pool: &PgPool) {
     set_marks(pool, world.school.id, &marks).await;
 }
 
+/// The line of a breakdown by pupil for the pupil whose name ("Last, First") starts so.
+fn pupil_line(breakdown: &Value, last_name: &str) -> Value {
+    breakdown["groups"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|line| line["group"].as_str().unwrap().starts_with(last_name))
+        .unwrap_or_else(|| panic!("{last_name} in {breakdown}"))
+        .clone()
+}
+
 async fn figures(
     client: &reqwest::Client,
     app: &common::TestApp,
@@ -158,15 +169,7 @@ async fn the_figures_match_a_week_counted_by_hand() {
         "from=2026-11-23&to=2026-11-27&by=pupil",
     )
     .await;
-    let pupil = |name: &str| {
-        by_pupil["groups"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|line| line["group"].as_str().unwrap().starts_with(name))
-            .unwrap_or_else(|| panic!("{name} in {by_pupil}"))
-            .clone()
-    };
+    let pupil = |name: &str| pupil_line(&by_pupil, name);
     assert_eq!(pupil("Khan")["attendance_percent"], 75.0);
     assert_eq!(pupil("Smith")["unauthorised"], 2);
     assert_eq!(pupil("Okafor")["possible"], 7);
@@ -180,13 +183,7 @@ async fn the_figures_match_a_week_counted_by_hand() {
         "from=2026-11-24&to=2026-11-25&by=pupil",
     )
     .await;
-    let amira = two_days["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|line| line["group"].as_str().unwrap().starts_with("Khan"))
-        .unwrap()
-        .clone();
+    let amira = pupil_line(&two_days, "Khan");
     assert_eq!(
         (
             amira["possible"].as_i64(),
@@ -210,13 +207,7 @@ async fn the_figures_match_a_week_counted_by_hand() {
         "from=2026-11-23&to=2026-11-27&by=pupil",
     )
     .await;
-    let grace = by_pupil["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|line| line["group"].as_str().unwrap().starts_with("Okafor"))
-        .unwrap()
-        .clone();
+    let grace = pupil_line(&by_pupil, "Okafor");
     assert_eq!(grace["possible"], 3);
 }
 
@@ -541,13 +532,7 @@ async fn an_amendment_in_the_past_changes_every_later_figure() {
         "from=2026-11-24&to=2026-11-26&by=pupil",
     )
     .await;
-    let later = by_pupil["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["group"].as_str().unwrap().starts_with("Khan"))
-        .unwrap()
-        .clone();
+    let later = pupil_line(&by_pupil, "Khan");
     assert_eq!(
         (later["present"].as_i64(), later["authorised"].as_i64()),
         (Some(4), Some(2))
@@ -559,13 +544,7 @@ async fn an_amendment_in_the_past_changes_every_later_figure() {
         "from=2026-09-01&to=2026-12-18&by=pupil",
     )
     .await;
-    let whole = whole["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["group"].as_str().unwrap().starts_with("Khan"))
-        .unwrap()
-        .clone();
+    let whole = pupil_line(&whole, "Khan");
     assert_eq!(
         (whole["present"].as_i64(), whole["authorised"].as_i64()),
         (Some(5), Some(3))
@@ -612,13 +591,7 @@ async fn an_unexpected_closure_takes_the_sessions_out_of_the_figures() {
         "from=2026-11-23&to=2026-11-27&by=pupil",
     )
     .await;
-    let amira = by_pupil["groups"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|l| l["group"].as_str().unwrap().starts_with("Khan"))
-        .unwrap()
-        .clone();
+    let amira = pupil_line(&by_pupil, "Khan");
     // Wednesday's illness was replaced by Y4: 6 possible, all present.
     assert_eq!(
         (

@@ -583,7 +583,7 @@ pub async fn import_pupils(
     tracker.set_phase(Phase::Writing);
     if !new_pupils.is_empty() {
         let details: Vec<&Details> = new_pupils.iter().map(|(d, _)| d).collect();
-        let ids: Vec<(Uuid, String)> = sqlx::query_as(
+        let insert = sqlx::query_as(
             "insert into pupils (school_id, upn, legal_first_name, legal_last_name,
                  preferred_first_name, preferred_last_name, date_of_birth, sex, year_group_id,
                  form_id, admitted_on, left_on, sen_status, free_school_meals, pupil_premium,
@@ -594,59 +594,8 @@ pub async fn import_pupils(
              returning id, upn",
         )
         .bind(school_id)
-        .bind(details.iter().map(|d| d.upn.clone()).collect::<Vec<_>>())
-        .bind(
-            details
-                .iter()
-                .map(|d| d.legal_first_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.legal_last_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.preferred_first_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.preferred_last_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(details.iter().map(|d| d.date_of_birth).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.sex.clone()).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.year_group_id).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.form_id).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.admitted_on).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.left_on).collect::<Vec<_>>())
-        .bind(
-            details
-                .iter()
-                .map(|d| d.sen_status.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.free_school_meals)
-                .collect::<Vec<_>>(),
-        )
-        .bind(details.iter().map(|d| d.pupil_premium).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.eal).collect::<Vec<_>>())
-        .bind(
-            details
-                .iter()
-                .map(|d| d.ethnicity.clone())
-                .collect::<Vec<_>>(),
-        )
-        .fetch_all(&mut *tx)
-        .await?;
+        .bind(details.iter().map(|d| d.upn.clone()).collect::<Vec<_>>());
+        let ids: Vec<(Uuid, String)> = bind_details(insert, &details).fetch_all(&mut *tx).await?;
         let ids: HashMap<String, Uuid> = ids.into_iter().map(|(id, upn)| (upn, id)).collect();
         for (details, contacts) in new_pupils {
             if let Some(contacts) = contacts.filter(|c| !c.is_empty()) {
@@ -656,7 +605,7 @@ pub async fn import_pupils(
     }
     if !changed_pupils.is_empty() {
         let details: Vec<&Details> = changed_pupils.iter().map(|(_, d)| d).collect();
-        sqlx::query(
+        let update = sqlx::query_as::<_, (Uuid,)>(
             "update pupils p set legal_first_name = u.legal_first_name,
                  legal_last_name = u.legal_last_name,
                  preferred_first_name = u.preferred_first_name,
@@ -672,62 +621,12 @@ pub async fn import_pupils(
                       preferred_last_name, date_of_birth, sex, year_group_id, form_id,
                       admitted_on, left_on, sen_status, free_school_meals, pupil_premium, eal,
                       ethnicity)
-             where p.school_id = $1 and p.id = u.id",
+             where p.school_id = $1 and p.id = u.id
+             returning p.id",
         )
         .bind(school_id)
-        .bind(changed_pupils.iter().map(|(id, _)| *id).collect::<Vec<_>>())
-        .bind(
-            details
-                .iter()
-                .map(|d| d.legal_first_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.legal_last_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.preferred_first_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.preferred_last_name.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(details.iter().map(|d| d.date_of_birth).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.sex.clone()).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.year_group_id).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.form_id).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.admitted_on).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.left_on).collect::<Vec<_>>())
-        .bind(
-            details
-                .iter()
-                .map(|d| d.sen_status.clone())
-                .collect::<Vec<_>>(),
-        )
-        .bind(
-            details
-                .iter()
-                .map(|d| d.free_school_meals)
-                .collect::<Vec<_>>(),
-        )
-        .bind(details.iter().map(|d| d.pupil_premium).collect::<Vec<_>>())
-        .bind(details.iter().map(|d| d.eal).collect::<Vec<_>>())
-        .bind(
-            details
-                .iter()
-                .map(|d| d.ethnicity.clone())
-                .collect::<Vec<_>>(),
-        )
-        .execute(&mut *tx)
-        .await?;
+        .bind(changed_pupils.iter().map(|(id, _)| *id).collect::<Vec<_>>());
+        bind_details(update, &details).fetch_all(&mut *tx).await?;
     }
     if !changed_contacts.is_empty() {
         write_contacts(&mut tx, school_id, &changed_contacts).await?;
@@ -873,4 +772,31 @@ pub async fn recent(pool: &PgPool, school_id: Uuid) -> Result<Vec<PastImport>, s
             imported_at: row.imported_at,
         })
         .collect())
+}
+
+/// Binds the pupil details as arrays, in the order both the insert and the update of pupils
+/// unnest them: names, date of birth, sex, year, form, roll dates and flags.
+fn bind_details<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+    details: &[&Details],
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    fn column<T>(details: &[&Details], field: impl Fn(&Details) -> T) -> Vec<T> {
+        details.iter().map(|d| field(d)).collect()
+    }
+    query
+        .bind(column(details, |d| d.legal_first_name.clone()))
+        .bind(column(details, |d| d.legal_last_name.clone()))
+        .bind(column(details, |d| d.preferred_first_name.clone()))
+        .bind(column(details, |d| d.preferred_last_name.clone()))
+        .bind(column(details, |d| d.date_of_birth))
+        .bind(column(details, |d| d.sex.clone()))
+        .bind(column(details, |d| d.year_group_id))
+        .bind(column(details, |d| d.form_id))
+        .bind(column(details, |d| d.admitted_on))
+        .bind(column(details, |d| d.left_on))
+        .bind(column(details, |d| d.sen_status.clone()))
+        .bind(column(details, |d| d.free_school_meals))
+        .bind(column(details, |d| d.pupil_premium))
+        .bind(column(details, |d| d.eal))
+        .bind(column(details, |d| d.ethnicity.clone()))
 }

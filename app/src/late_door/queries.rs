@@ -182,14 +182,6 @@ pub async fn arrivals(
         .collect())
 }
 
-/// The newest arrival sequence number of a school (0 when none).
-pub async fn last_seq(pool: &PgPool, school_id: Uuid) -> Result<i64, sqlx::Error> {
-    sqlx::query_scalar("select coalesce(max(seq), 0) from late_arrivals where school_id = $1")
-        .bind(school_id)
-        .fetch_one(pool)
-        .await
-}
-
 /// How an arrival came out: applied (with what happened) or refused (with why).
 pub type Outcome = Result<String, String>;
 

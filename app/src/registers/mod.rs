@@ -176,7 +176,7 @@ pub async fn save_register(
     use crate::{auth::server, domain::roles::Permission};
     let viewer = server::require(Permission::TakeRegisters, school_id)?;
     let pool = server::pool()?;
-    match queries::save_register(
+    queries::save_register(
         &pool,
         viewer.staff_id,
         school_id,
@@ -188,11 +188,7 @@ pub async fn save_register(
     )
     .await
     .map_err(server::internal)?
-    {
-        Ok(saved) => Ok(saved),
-        Err(queries::Refused::Invalid(message)) => Err(server::invalid(message)),
-        Err(queries::Refused::Conflict(message)) => Err(server::conflict(message)),
-    }
+    .map_err(queries::Refused::into_error)
 }
 
 /// Changes one saved mark, keeping the original.
@@ -206,7 +202,7 @@ pub async fn amend_mark(
 ) -> Result<(), ServerFnError> {
     use crate::{auth::server, domain::roles::Permission};
     let viewer = server::require(Permission::TakeRegisters, school_id)?;
-    match queries::amend_mark(
+    queries::amend_mark(
         &server::pool()?,
         viewer.staff_id,
         school_id,
@@ -217,11 +213,7 @@ pub async fn amend_mark(
     )
     .await
     .map_err(server::internal)?
-    {
-        Ok(()) => Ok(()),
-        Err(queries::Refused::Invalid(message)) => Err(server::invalid(message)),
-        Err(queries::Refused::Conflict(message)) => Err(server::conflict(message)),
-    }
+    .map_err(queries::Refused::into_error)
 }
 
 /// Every entry of one session's mark for a pupil: the original and each change.
@@ -276,7 +268,7 @@ pub async fn record_unexpected_closure(
 ) -> Result<Saved, ServerFnError> {
     use crate::{auth::server, domain::roles::Permission};
     let viewer = server::require(Permission::ManageSchool, school_id)?;
-    match queries::unexpected_closure(
+    queries::unexpected_closure(
         &server::pool()?,
         viewer.staff_id,
         school_id,
@@ -287,9 +279,5 @@ pub async fn record_unexpected_closure(
     )
     .await
     .map_err(server::internal)?
-    {
-        Ok(saved) => Ok(saved),
-        Err(queries::Refused::Invalid(message)) => Err(server::invalid(message)),
-        Err(queries::Refused::Conflict(message)) => Err(server::conflict(message)),
-    }
+    .map_err(queries::Refused::into_error)
 }

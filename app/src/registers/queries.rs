@@ -29,6 +29,17 @@ pub enum Refused {
     Conflict(String),
 }
 
+impl Refused {
+    /// The server functions' answer: 422 with what to fix, or 409 to reload.
+    pub fn into_error(self) -> leptos::prelude::ServerFnError {
+        use crate::auth::server;
+        match self {
+            Refused::Invalid(message) => server::invalid(message),
+            Refused::Conflict(message) => server::conflict(message),
+        }
+    }
+}
+
 /// What the writer saw before writing, so a change made meanwhile is not overwritten.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Seen {
@@ -406,24 +417,19 @@ pub async fn withdraw_mark(
 /// Joins problems into one message a person can act on, and says whether any was a conflict.
 pub fn refusal(problems: Vec<Problem>) -> Refused {
     let conflict = problems.iter().any(|p| p.conflict);
-    let mut message = problems
+    let message = problems
         .iter()
         .filter(|p| p.conflict == conflict)
         .map(|p| p.message.clone())
         .collect::<Vec<_>>()
         .join("; ");
     if conflict {
-        message = format!(
+        Refused::Conflict(format!(
             "Someone else changed this register after you opened it: {message}. Nothing was \
              saved; reload to see their changes and enter yours again."
-        );
+        ))
     } else {
-        message = format!("Nothing was saved: {message}.");
-    }
-    if conflict {
-        Refused::Conflict(message)
-    } else {
-        Refused::Invalid(message)
+        Refused::Invalid(format!("Nothing was saved: {message}."))
     }
 }
 
