@@ -96,6 +96,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/status") view=system::StatusPage />
                     <Route path=path!("/today") view=school::TodayPage />
                     <Route path=path!("/late-door") view=late_door::LateDoorPage />
+                    <Route path=path!("/late-arrivals") view=late_door::office::LateArrivalsPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />
                     <Route path=path!("/pupils/:id") view=pupils::PupilPage />

@@ -106,6 +106,12 @@ fn calls() -> Vec<Call> {
             None,
         ),
         call(
+            Method::GET,
+            "/api/schools/{school_id}/late-arrivals",
+            AtEither(TakeRegisters, RecordLateArrivals),
+            None,
+        ),
+        call(
             Method::POST,
             "/api/sync/devices",
             AtEither(RecordLateArrivals, RecordVisits),
@@ -129,6 +135,18 @@ fn calls() -> Vec<Call> {
             Method::POST,
             "/api/fn/school/session-times",
             At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/school/late-policy",
+            At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/late-arrivals/day",
+            AtEither(TakeRegisters, RecordLateArrivals),
             Form,
         ),
         call(
@@ -295,6 +313,10 @@ fn request(
         "/api/fn/school/session-times" => format!(
             "school_id={school}&am_register_opens=08%3A40&pm_register_opens=13%3A15&register_open_minutes=30"
         ),
+        "/api/fn/school/late-policy" => format!(
+            "school_id={school}&sanction_before_close=&sanction_after_close=Same-day+detention&concern_after=3"
+        ),
+        "/api/fn/late-arrivals/day" => format!("school_id={school}&date=2026-11-24"),
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }

@@ -10,66 +10,75 @@ use crate::{
     domain::roles::Permission,
 };
 
-/// One entry of the main navigation, shown to people who may use it somewhere. Later features
-/// add theirs here, so the menu is in one place.
+/// One entry of the main navigation, shown to people who may use it somewhere (any one of its
+/// permissions will do). Later features add theirs here, so the menu is in one place.
 struct NavItem {
     href: &'static str,
     label: &'static str,
-    permission: Permission,
+    permissions: &'static [Permission],
 }
 
 const NAV: &[NavItem] = &[
     NavItem {
         href: "/today",
         label: "Today",
-        permission: Permission::ViewReports,
+        permissions: &[Permission::ViewReports],
     },
     NavItem {
         href: "/registers",
         label: "Registers",
-        permission: Permission::TakeRegisters,
+        permissions: &[Permission::TakeRegisters],
+    },
+    NavItem {
+        href: "/late-arrivals",
+        label: "Late arrivals",
+        permissions: &[Permission::TakeRegisters, Permission::RecordLateArrivals],
     },
     NavItem {
         href: "/attendance",
         label: "Attendance",
-        permission: Permission::ViewReports,
+        permissions: &[Permission::ViewReports],
     },
     NavItem {
         href: "/late-door",
         label: "Late door",
-        permission: Permission::RecordLateArrivals,
+        permissions: &[Permission::RecordLateArrivals],
     },
     NavItem {
         href: "/visits",
         label: "My visits",
-        permission: Permission::RecordVisits,
+        permissions: &[Permission::RecordVisits],
     },
     NavItem {
         href: "/pupils",
         label: "Pupils",
-        permission: Permission::ViewPupils,
+        permissions: &[Permission::ViewPupils],
     },
     NavItem {
         href: "/admin/staff",
         label: "Staff",
-        permission: Permission::ManageStaff,
+        permissions: &[Permission::ManageStaff],
     },
     NavItem {
         href: "/admin/school",
         label: "School settings",
-        permission: Permission::ManageSchool,
+        permissions: &[Permission::ManageSchool],
     },
     NavItem {
         href: "/admin/import",
         label: "Import",
-        permission: Permission::ManageSchool,
+        permissions: &[Permission::ManageSchool],
     },
 ];
 
 /// The menu for this person. `query` keeps the chosen school (`?school=`) from page to page.
 fn nav_for(viewer: &Viewer, query: String) -> impl IntoView + use<> {
     NAV.iter()
-        .filter(|item| viewer.can_somewhere(item.permission))
+        .filter(|item| {
+            item.permissions
+                .iter()
+                .any(|permission| viewer.can_somewhere(*permission))
+        })
         .map(|item| view! { <li><A href=format!("{}{query}", item.href)>{item.label}</A></li> })
         .collect_view()
 }

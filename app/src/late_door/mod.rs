@@ -1,5 +1,6 @@
 //! The late door: staff at the entrance find the pupil who has just arrived.
 
+pub mod office;
 #[cfg(feature = "ssr")]
 pub mod queries;
 

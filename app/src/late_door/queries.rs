@@ -531,3 +531,235 @@ pub async fn undo_arrival(
         },
     ))
 }
+
+// ---------------------------------------------------------------------------------------------
+// The office's side (`late_door::office`): the day's arrivals with their conflicts and
+// sanctions, and the punctuality concerns of the half term.
+// ---------------------------------------------------------------------------------------------
+
+use super::office::{
+    HalfTerm, LateArrivalsDay, LateCounts, OfficeArrival, PunctualityConcern, PunctualityConcerns,
+};
+
+/// A day's late arrivals at a school for the office, on `date` or today at the school. `None`
+/// when there is no such school.
+pub async fn late_arrivals_day(
+    pool: &PgPool,
+    school_id: Uuid,
+    date: Option<NaiveDate>,
+) -> Result<Option<LateArrivalsDay>, sqlx::Error> {
+    let Some((policy, zone)) = policy(pool, school_id).await? else {
+        return Ok(None);
+    };
+    let date = date.unwrap_or_else(|| Utc::now().with_timezone(&zone).date_naive());
+    let school_name: String = sqlx::query_scalar("select name from schools where id = $1")
+        .bind(school_id)
+        .fetch_one(pool)
+        .await?;
+    let kind = crate::school::queries::day_kind(pool, school_id, date).await?;
+    let not_a_school_day = (!matches!(kind, crate::school::DayKind::SchoolDay { .. }))
+        .then(|| format!("{} is {}.", date.format("%A %-d %B %Y"), kind.describe()));
+    let arrivals = office_arrivals(pool, school_id, date, zone).await?;
+    let counting = || arrivals.iter().filter(|a| !a.undone);
+    let counts = LateCounts {
+        late: counting().filter(|a| a.code == Code::Late.as_str()).count() as i64,
+        late_after_close: counting()
+            .filter(|a| a.code == Code::LateAfterClose.as_str())
+            .count() as i64,
+        total: counting().count() as i64,
+        undone: arrivals.iter().filter(|a| a.undone).count() as i64,
+    };
+    let conflicts = counting()
+        .filter(|a| a.conflict.is_some())
+        .cloned()
+        .collect();
+    let mut sanctions: Vec<OfficeArrival> = counting()
+        .filter(|a| !a.sanction.trim().is_empty())
+        .cloned()
+        .collect();
+    sanctions.sort_by(|a, b| {
+        (&a.sanction, &a.pupil_name, a.arrived_at).cmp(&(&b.sanction, &b.pupil_name, b.arrived_at))
+    });
+    let concerns = punctuality_concerns(pool, school_id, date).await?;
+    Ok(Some(LateArrivalsDay {
+        school_id,
+        school_name,
+        date,
+        not_a_school_day,
+        sanction_before_close: policy.sanction_before_close,
+        sanction_after_close: policy.sanction_after_close,
+        counts,
+        arrivals,
+        conflicts,
+        sanctions,
+        concerns,
+    }))
+}
+
+/// Every arrival of a day at every door, undone ones too, in order of arrival, with the mark
+/// each session has now and, for a conflict, the code that stood.
+pub async fn office_arrivals(
+    pool: &PgPool,
+    school_id: Uuid,
+    date: NaiveDate,
+    zone: chrono_tz::Tz,
+) -> Result<Vec<OfficeArrival>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        pupil_id: Uuid,
+        pupil_name: String,
+        form: Option<String>,
+        form_id: Option<Uuid>,
+        session_date: NaiveDate,
+        session: String,
+        arrived_at: DateTime<Utc>,
+        code: String,
+        minutes_late: i32,
+        reason: String,
+        note: String,
+        sanction: String,
+        conflict: Option<String>,
+        stood_code: Option<String>,
+        register_code: Option<String>,
+        changed_since: Option<bool>,
+        recorded_by: Option<String>,
+        undone: bool,
+    }
+    // The code that stood is the session's mark as it was when the arrival was logged; the
+    // office resolved the conflict when it changed the mark after that.
+    let rows: Vec<Row> = sqlx::query_as(
+        "select a.id, a.pupil_id,
+                coalesce(p.preferred_last_name, p.legal_last_name) || ', '
+                    || coalesce(p.preferred_first_name, p.legal_first_name) as pupil_name,
+                f.name as form, p.form_id, a.session_date, a.session, a.arrived_at, a.code,
+                a.minutes_late, a.reason, a.note, a.sanction, a.conflict,
+                case when a.conflict is not null then
+                    (select o.code from marks o
+                     where o.school_id = a.school_id and o.pupil_id = a.pupil_id
+                       and o.session_date = a.session_date and o.session = a.session
+                       and o.recorded_at <= a.recorded_at
+                     order by o.recorded_at desc, o.id desc limit 1)
+                end as stood_code,
+                m.code as register_code, m.recorded_at > a.recorded_at as changed_since,
+                s.display_name as recorded_by, a.undone_at is not null as undone
+         from late_arrivals a
+         join pupils p on p.school_id = a.school_id and p.id = a.pupil_id
+         left join forms f on f.school_id = p.school_id and f.id = p.form_id
+         left join staff s on s.id = a.recorded_by
+         left join marks m on m.school_id = a.school_id and m.pupil_id = a.pupil_id
+             and m.session_date = a.session_date and m.session = a.session and m.is_current
+         where a.school_id = $1 and a.session_date = $2
+         order by a.arrived_at, a.seq",
+    )
+    .bind(school_id)
+    .bind(date)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| OfficeArrival {
+            id: row.id,
+            pupil_id: row.pupil_id,
+            pupil_name: row.pupil_name,
+            form: row.form.unwrap_or_default(),
+            form_id: row.form_id,
+            session_date: row.session_date,
+            session: Session::parse(&row.session).unwrap_or(Session::Am),
+            arrived_at: row.arrived_at,
+            arrived_time: row.arrived_at.with_timezone(&zone).time(),
+            code: row.code,
+            minutes_late: row.minutes_late,
+            reason: row.reason,
+            note: row.note,
+            sanction: row.sanction,
+            resolved: row.conflict.is_some() && row.changed_since.unwrap_or(false),
+            conflict: row.conflict,
+            stood_code: row.stood_code,
+            register_code: row.register_code,
+            recorded_by: row.recorded_by,
+            undone: row.undone,
+        })
+        .collect())
+}
+
+/// The pupils late often enough to be a punctuality concern on `date`: at least the school's
+/// `lateness_concern_after` sessions marked late (L or U) in the half term `date` is in (or, in
+/// a holiday, the last half term before it), counted from its first day up to `date`. The case
+/// workflow calls this to open punctuality concerns; `/late-arrivals` and its JSON show it.
+///
+/// The count is of the register's current marks, whoever wrote them (the late door, a register
+/// taken with L and minutes, an import), so a session counts once however many doors logged
+/// it. An arrival undone at the door withdrew its mark and does not count; a conflict counts once
+/// the office resolves it as L or U on the register. Pupils who left before `date` are not
+/// listed.
+pub async fn punctuality_concerns(
+    pool: &PgPool,
+    school_id: Uuid,
+    date: NaiveDate,
+) -> Result<PunctualityConcerns, sqlx::Error> {
+    let concern_after: i32 =
+        sqlx::query_scalar("select lateness_concern_after from schools where id = $1")
+            .bind(school_id)
+            .fetch_optional(pool)
+            .await?
+            .unwrap_or(3);
+    let half_term: Option<(String, NaiveDate, NaiveDate)> = sqlx::query_as(
+        "select name, starts_on, ends_on from terms
+         where school_id = $1 and starts_on <= $2
+         order by starts_on desc limit 1",
+    )
+    .bind(school_id)
+    .bind(date)
+    .fetch_optional(pool)
+    .await?;
+    let Some((name, starts_on, ends_on)) = half_term else {
+        return Ok(PunctualityConcerns {
+            half_term: None,
+            concern_after,
+            pupils: Vec::new(),
+        });
+    };
+    let rows: Vec<(Uuid, String, Option<String>, i64, NaiveDate)> = sqlx::query_as(
+        "select m.pupil_id,
+                coalesce(p.preferred_last_name, p.legal_last_name) || ', '
+                    || coalesce(p.preferred_first_name, p.legal_first_name) as pupil_name,
+                f.name as form, count(*) as times_late, max(m.session_date) as last_late_on
+         from marks m
+         join pupils p on p.school_id = m.school_id and p.id = m.pupil_id
+         left join forms f on f.school_id = p.school_id and f.id = p.form_id
+         where m.school_id = $1 and m.is_current and m.code in ('L', 'U')
+           and m.session_date between $2 and least($3, $4)
+           and (p.left_on is null or p.left_on >= $4)
+         group by m.pupil_id, pupil_name, f.name
+         having count(*) >= $5
+         order by times_late desc, pupil_name",
+    )
+    .bind(school_id)
+    .bind(starts_on)
+    .bind(ends_on)
+    .bind(date)
+    .bind(i64::from(concern_after))
+    .fetch_all(pool)
+    .await?;
+    Ok(PunctualityConcerns {
+        half_term: Some(HalfTerm {
+            name,
+            starts_on,
+            ends_on,
+        }),
+        concern_after,
+        pupils: rows
+            .into_iter()
+            .map(
+                |(pupil_id, pupil_name, form, times_late, last_late_on)| PunctualityConcern {
+                    pupil_id,
+                    pupil_name,
+                    form: form.unwrap_or_default(),
+                    times_late,
+                    last_late_on,
+                },
+            )
+            .collect(),
+    })
+}

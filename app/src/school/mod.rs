@@ -114,10 +114,59 @@ pub struct Closure {
     pub note: String,
 }
 
+/// The late door's policy: what each kind of late arrival earns, and how many lates in a half
+/// term make a punctuality concern for the case workflow.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LateSettings {
+    /// What an L earns (arrived while the register was open); empty for nothing.
+    pub sanction_before_close: String,
+    /// What a U earns (arrived after the register closed); empty for nothing.
+    pub sanction_after_close: String,
+    /// Late this many times in a half term is a punctuality concern (1 to 50).
+    pub concern_after: i32,
+}
+
+/// The longest a sanction may be: it is printed on the sanctions list and shown at the door.
+pub const MAX_SANCTION_CHARS: usize = 100;
+
+impl LateSettings {
+    /// Trims the sanctions and checks the policy, saying what to fix when it is wrong.
+    pub fn checked(self) -> Result<LateSettings, String> {
+        let sanction = |value: String, which: &str| -> Result<String, String> {
+            let value = value.trim().to_string();
+            if value.chars().count() > MAX_SANCTION_CHARS {
+                return Err(format!(
+                    "The sanction for {which} is {} characters long; keep it to {MAX_SANCTION_CHARS}, for example \"Same-day detention\".",
+                    value.chars().count()
+                ));
+            }
+            if value.chars().any(char::is_control) {
+                return Err(format!(
+                    "The sanction for {which} must be one line of text, with no line breaks."
+                ));
+            }
+            Ok(value)
+        };
+        let settings = LateSettings {
+            sanction_before_close: sanction(self.sanction_before_close, "L")?,
+            sanction_after_close: sanction(self.sanction_after_close, "U")?,
+            concern_after: self.concern_after,
+        };
+        if !(1..=50).contains(&settings.concern_after) {
+            return Err(format!(
+                "A punctuality concern is raised after 1 to 50 lates in a half term, not {}.",
+                settings.concern_after
+            ));
+        }
+        Ok(settings)
+    }
+}
+
 /// The school's settings and calendar, for its administrators.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SchoolSettings {
     pub times: SessionTimes,
+    pub late: LateSettings,
     pub terms: Vec<Term>,
     pub closures: Vec<Closure>,
 }
@@ -167,6 +216,29 @@ pub async fn save_session_times(
         .map_err(server::internal)
 }
 
+/// Sets the late policy: the sanction for L and for U, and the punctuality concern count. The
+/// late door applies it to arrivals from now on; arrivals already logged keep their sanction.
+#[server(prefix = "/api/fn", endpoint = "school/late-policy")]
+pub async fn save_late_policy(
+    school_id: Uuid,
+    sanction_before_close: String,
+    sanction_after_close: String,
+    concern_after: i32,
+) -> Result<(), ServerFnError> {
+    use crate::{auth::server, domain::roles::Permission};
+    let viewer = server::require(Permission::ManageSchool, school_id)?;
+    let late = LateSettings {
+        sanction_before_close,
+        sanction_after_close,
+        concern_after,
+    }
+    .checked()
+    .map_err(server::invalid)?;
+    queries::save_late_policy(&server::pool()?, viewer.staff_id, school_id, &late)
+        .await
+        .map_err(server::internal)
+}
+
 #[server(prefix = "/api/fn", endpoint = "school/add-closure")]
 pub async fn add_closure(
     school_id: Uuid,
@@ -201,4 +273,37 @@ pub async fn remove_closure(school_id: Uuid, closed_on: NaiveDate) -> Result<(),
     queries::remove_closure(&server::pool()?, viewer.staff_id, school_id, closed_on)
         .await
         .map_err(server::internal)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn late(before: &str, after: &str, concern_after: i32) -> LateSettings {
+        LateSettings {
+            sanction_before_close: before.to_string(),
+            sanction_after_close: after.to_string(),
+            concern_after,
+        }
+    }
+
+    #[test]
+    fn a_late_policy_is_trimmed_and_checked() {
+        assert_eq!(
+            late("", "  Same-day detention ", 3).checked(),
+            Ok(late("", "Same-day detention", 3))
+        );
+        assert!(late("", "", 1).checked().is_ok());
+        assert!(late("", "", 50).checked().is_ok());
+        assert!(late("", "", 0).checked().unwrap_err().contains("1 to 50"));
+        assert!(late("", "", 51).checked().unwrap_err().contains("1 to 50"));
+        let long = "x".repeat(MAX_SANCTION_CHARS + 1);
+        assert!(late(&long, "", 3).checked().unwrap_err().contains("for L"));
+        assert!(
+            late("", "Detention\nand a letter", 3)
+                .checked()
+                .unwrap_err()
+                .contains("line breaks")
+        );
+    }
 }

@@ -7,8 +7,8 @@ use leptos_router::components::A;
 use uuid::Uuid;
 
 use super::{
-    AddClosure, RemoveClosure, SaveSessionTimes, SchoolDay, SchoolSettings, chosen_school_day,
-    load_school_settings,
+    AddClosure, MAX_SANCTION_CHARS, RemoveClosure, SaveLatePolicy, SaveSessionTimes, SchoolDay,
+    SchoolSettings, chosen_school_day, load_school_settings,
 };
 use crate::{
     auth::Viewer,
@@ -120,6 +120,7 @@ pub fn SchoolSettingsPage() -> impl IntoView {
 fn Settings(viewer: Viewer) -> impl IntoView {
     let school = chosen_school(&viewer);
     let save_times = ServerAction::<SaveSessionTimes>::new();
+    let save_late = ServerAction::<SaveLatePolicy>::new();
     let add = ServerAction::<AddClosure>::new();
     let remove = ServerAction::<RemoveClosure>::new();
     let settings = Resource::new(
@@ -127,6 +128,7 @@ fn Settings(viewer: Viewer) -> impl IntoView {
             (
                 school.get().map(|s| s.id),
                 save_times.version().get(),
+                save_late.version().get(),
                 add.version().get(),
                 remove.version().get(),
             )
@@ -151,7 +153,7 @@ fn Settings(viewer: Viewer) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match settings.await {
                         Ok(Some((school_id, settings))) => view! {
-                            <SettingsForms school_id settings save_times add remove />
+                            <SettingsForms school_id settings save_times save_late add remove />
                         }.into_any(),
                         Ok(None) => view! { <p>"You have no school to manage."</p> }.into_any(),
                         Err(error) => view! {
@@ -162,6 +164,9 @@ fn Settings(viewer: Viewer) -> impl IntoView {
             </Suspense>
             <Show when=move || result_of(save_times.value().get()).is_some()>
                 <p class="error" role="alert">{move || result_of(save_times.value().get())}</p>
+            </Show>
+            <Show when=move || result_of(save_late.value().get()).is_some()>
+                <p class="error" role="alert">{move || result_of(save_late.value().get())}</p>
             </Show>
             <Show when=move || result_of(add.value().get()).is_some()>
                 <p class="error" role="alert">{move || result_of(add.value().get())}</p>
@@ -175,14 +180,18 @@ fn SettingsForms(
     school_id: Uuid,
     settings: SchoolSettings,
     save_times: ServerAction<SaveSessionTimes>,
+    save_late: ServerAction<SaveLatePolicy>,
     add: ServerAction<AddClosure>,
     remove: ServerAction<RemoveClosure>,
 ) -> impl IntoView {
     let SchoolSettings {
         times,
+        late,
         terms,
         closures,
     } = settings;
+    let late_saved = move || save_late.value().get().is_some_and(|r| r.is_ok());
+    let max_sanction = MAX_SANCTION_CHARS.to_string();
     view! {
         <h2>"Session times"</h2>
         <ActionForm action=save_times attr:class="stack">
@@ -198,6 +207,27 @@ fn SettingsForms(
                 value=times.register_open_minutes.to_string() />
             <button type="submit">"Save session times"</button>
         </ActionForm>
+
+        <h2 id="late-policy">"Late policy"</h2>
+        <p class="muted">
+            "What the late door gives for each late arrival, and when repeated lateness becomes a punctuality concern for the case workflow. Arrivals already logged keep the sanction they were given."
+        </p>
+        <ActionForm action=save_late attr:class="stack" attr:data-testid="late-policy">
+            <input type="hidden" name="school_id" value=school_id.to_string() />
+            <label for="sanction-l">"Sanction for L, arrived while the register was open (leave empty for none)"</label>
+            <input id="sanction-l" name="sanction_before_close" type="text" maxlength=max_sanction.clone()
+                value=late.sanction_before_close />
+            <label for="sanction-u">"Sanction for U, arrived after the register closed (leave empty for none)"</label>
+            <input id="sanction-u" name="sanction_after_close" type="text" maxlength=max_sanction
+                value=late.sanction_after_close />
+            <label for="concern-after">"Punctuality concern after this many lates in a half term (1 to 50)"</label>
+            <input id="concern-after" name="concern_after" type="number" min="1" max="50" required
+                value=late.concern_after.to_string() />
+            <button type="submit">"Save late policy"</button>
+        </ActionForm>
+        <Show when=late_saved>
+            <p class="notice" role="status">"Late policy saved."</p>
+        </Show>
 
         <h2>"Terms"</h2>
         <table>

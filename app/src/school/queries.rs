@@ -4,7 +4,7 @@ use chrono::{Datelike, NaiveDate, NaiveTime, Utc, Weekday};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{Closure, DayKind, SchoolDay, SchoolSettings, SessionTimes, Term};
+use super::{Closure, DayKind, LateSettings, SchoolDay, SchoolSettings, SessionTimes, Term};
 use crate::audit;
 
 /// Today's date where the school is.
@@ -151,6 +151,14 @@ pub async fn settings(pool: &PgPool, school_id: Uuid) -> Result<SchoolSettings, 
     let times = session_times(pool, school_id)
         .await?
         .ok_or(sqlx::Error::RowNotFound)?;
+    let (sanction_before_close, sanction_after_close, concern_after): (String, String, i32) =
+        sqlx::query_as(
+            "select late_sanction_before_close, late_sanction_after_close, lateness_concern_after
+             from schools where id = $1",
+        )
+        .bind(school_id)
+        .fetch_one(pool)
+        .await?;
     let terms: Vec<(String, NaiveDate, NaiveDate)> = sqlx::query_as(
         "select t.name, t.starts_on, t.ends_on from terms t
          where t.school_id = $1 order by t.starts_on",
@@ -166,6 +174,11 @@ pub async fn settings(pool: &PgPool, school_id: Uuid) -> Result<SchoolSettings, 
     .await?;
     Ok(SchoolSettings {
         times,
+        late: LateSettings {
+            sanction_before_close,
+            sanction_after_close,
+            concern_after,
+        },
         terms: terms
             .into_iter()
             .map(|(name, starts_on, ends_on)| Term {
@@ -209,6 +222,52 @@ pub async fn save_session_times(
         "session_times_changed",
         &format!("school:{school_id}"),
         serde_json::to_value(times).unwrap_or_default(),
+    )
+    .await?;
+    tx.commit().await
+}
+
+/// Sets the late policy, checked by `LateSettings::checked`, and audits the change with the
+/// policy before and after.
+pub async fn save_late_policy(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    late: &LateSettings,
+) -> Result<(), sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let before: (String, String, i32) = sqlx::query_as(
+        "select late_sanction_before_close, late_sanction_after_close, lateness_concern_after
+         from schools where id = $1 for update",
+    )
+    .bind(school_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "update schools set late_sanction_before_close = $2, late_sanction_after_close = $3,
+             lateness_concern_after = $4
+         where id = $1",
+    )
+    .bind(school_id)
+    .bind(&late.sanction_before_close)
+    .bind(&late.sanction_after_close)
+    .bind(late.concern_after)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        Some(staff_id),
+        Some(school_id),
+        "late_policy_changed",
+        &format!("school:{school_id}"),
+        serde_json::json!({
+            "before": {
+                "sanction_before_close": before.0,
+                "sanction_after_close": before.1,
+                "concern_after": before.2,
+            },
+            "after": late,
+        }),
     )
     .await?;
     tx.commit().await

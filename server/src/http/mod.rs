@@ -5,6 +5,7 @@ mod attendance;
 mod auth;
 pub mod error;
 mod health;
+mod late_arrivals;
 mod openapi;
 mod session;
 mod sync;
@@ -49,6 +50,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(attendance::router())
+        .merge(late_arrivals::router())
         .merge(sync::router())
         .split_for_parts();
     let api = api

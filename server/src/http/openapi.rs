@@ -12,7 +12,10 @@ use super::AppState;
         title = "Rollcall API",
         description = "Attendance case management for schools in England. See docs/api.md.",
     ),
-    tags((name = "system", description = "The server itself")),
+    tags(
+        (name = "system", description = "The server itself"),
+        (name = "late arrivals", description = "The office's side of the late door: a day's arrivals, conflicts, sanctions and punctuality concerns"),
+    ),
 )]
 pub struct ApiDoc;
 
