@@ -466,7 +466,7 @@ fn Conflicts(conflicts: Vec<OfficeArrival>, links: Links) -> impl IntoView {
 fn ConflictItem(arrival: OfficeArrival, links: Links) -> impl IntoView {
     let stood = arrival.stood_code.clone().unwrap_or_default();
     let what_stood = format!(
-        "{stood} ({}) was on the register and stood: the door did not write {}.",
+        "{} was on the register and stood: the door did not write {}.",
         code_meaning(&stood),
         arrival.code
     );
