@@ -437,13 +437,14 @@ fn Conflicts(conflicts: Vec<OfficeArrival>, links: Links) -> impl IntoView {
     if open.is_empty() && resolved.is_empty() {
         return ().into_any();
     }
+    let all_resolved = open.is_empty();
     let heading = if open.is_empty() {
         "No conflicts left to resolve".to_string()
     } else {
         format!("Conflicts to resolve: {}", open.len())
     };
     view! {
-        <section class="panel la-conflicts" aria-labelledby="conflicts-heading" data-testid="conflicts">
+        <section class="panel la-conflicts" class:la-all-resolved=all_resolved aria-labelledby="conflicts-heading" data-testid="conflicts">
             <h2 id="conflicts-heading">{heading}</h2>
             <p class="muted">
                 "The late door never replaces a mark the office set. These pupils were logged late in a session that already had another code, and that code stood. Open the register to decide which is right."
