@@ -74,8 +74,8 @@ test.describe("signing in", () => {
 
   test("the late door finds pupils as staff type", async ({ page }, testInfo) => {
     await signIn(page, "door@oakfield.example", "/late-door");
-    await expect(page.getByTestId("register-rule")).toContainText("the morning register closes at 09:10");
-    await page.getByLabel("Find the pupil: name or form").fill("7A");
+    await expect(page.getByTestId("roll-size")).toContainText("pupils on this tablet's roll");
+    await page.getByLabel("Find the pupil: any part of the name, or the form").fill("7A");
     await expect(page.getByRole("list", { name: "Pupils found" }).getByRole("listitem").first()).toBeVisible();
     await screenshot(page, testInfo, "late-door");
   });

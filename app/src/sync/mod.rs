@@ -2,6 +2,8 @@
 //! phones), as `docs/sync.md` describes it for any client. These types are the wire format,
 //! shared by the server and the browser's sync client.
 
+#[cfg(feature = "hydrate")]
+pub mod device;
 #[cfg(feature = "ssr")]
 pub mod queries;
 
@@ -87,6 +89,14 @@ pub struct PushResponse {
 /// Skew past which the device tells its user the clock is wrong.
 pub const LARGE_SKEW_SECONDS: i64 = 120;
 
+/// An event the server rejected, kept on the device for a person to see and resolve.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RejectedEvent {
+    pub event: SyncEvent,
+    pub reason: String,
+    pub rejected_at: DateTime<Utc>,
+}
+
 /// The payload of a `late_arrival` event, schema version 1.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[cfg_attr(feature = "ssr", derive(utoipa::ToSchema))]
@@ -163,6 +173,9 @@ pub struct PullResponse {
     pub school_id: Uuid,
     /// The school's date now.
     pub today: NaiveDate,
+    /// The school's time zone (IANA name), in which the device reads its clock against the
+    /// policy's register times.
+    pub time_zone: String,
     #[cfg_attr(feature = "ssr", schema(value_type = Object))]
     pub policy: LatePolicy,
     /// The whole roll, when it changed since the cursor (or there was none); otherwise null.

@@ -408,11 +408,16 @@ pub async fn pull(
         Some(late_door::roll(pool, school_id, today).await?)
     };
     let arrivals = late_door::arrivals(pool, school_id, today, after).await?;
-    let last = arrivals.last().map_or(after, |arrival| arrival.seq);
+    // The last minute's arrivals come again on every pull, so the cursor never goes back.
+    let last = arrivals
+        .iter()
+        .map(|arrival| arrival.seq)
+        .fold(after, i64::max);
     Ok(Ok(PullResponse {
         cursor: format!("{last}.{fingerprint}"),
         school_id,
         today,
+        time_zone: zone.name().to_string(),
         policy,
         roll,
         arrivals,
