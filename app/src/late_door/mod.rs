@@ -448,24 +448,29 @@ fn Capture(door: Door) -> impl IntoView {
                     }}
                 </p>
                 <ul class="found" aria-label="Pupils found">
-                    {move || found.get().into_iter().enumerate().map(|(index, pupil)| {
-                        let label = format!("{} {}", pupil.first_name, pupil.last_name);
-                        let form = pupil.form.clone();
-                        let chosen_pupil = pupil.clone();
-                        view! {
-                            <li>
-                                <button
-                                    type="button"
-                                    class="found-pupil"
-                                    class:highlighted=move || highlighted.get() == index
-                                    on:click=move |_| choose(chosen_pupil.clone())
-                                >
-                                    <span class="name">{label}</span>
-                                    <span class="form">{form}</span>
-                                </button>
-                            </li>
+                    <For each=move || found.get() key=|pupil| pupil.id let:pupil>
+                        {
+                            let id = pupil.id;
+                            let highlighted = move || {
+                                found.with(|found| found.get(highlighted.get()).map(|pupil| pupil.id)) == Some(id)
+                            };
+                            let label = format!("{} {}", pupil.first_name, pupil.last_name);
+                            let form = pupil.form.clone();
+                            view! {
+                                <li>
+                                    <button
+                                        type="button"
+                                        class="found-pupil"
+                                        class:highlighted=highlighted
+                                        on:click=move |_| choose(pupil.clone())
+                                    >
+                                        <span class="name">{label}</span>
+                                        <span class="form">{form}</span>
+                                    </button>
+                                </li>
+                            }
                         }
-                    }).collect_view()}
+                    </For>
                 </ul>
             }
         >
