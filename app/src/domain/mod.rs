@@ -5,4 +5,5 @@ pub mod codes;
 pub mod figures;
 pub mod lateness;
 pub mod roles;
+pub mod triggers;
 pub mod upn;
