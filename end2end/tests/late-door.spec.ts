@@ -1,4 +1,7 @@
-import { Browser, BrowserContext, expect, Page, test, TestInfo } from "@playwright/test";
+import { Browser, BrowserContext, chromium, expect, Page, test } from "@playwright/test";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { ChildProcess, spawn } from "node:child_process";
 import { baseURL } from "../playwright.config";
 import { DEMO_PASSWORD, hydrated, screenshot, signIn } from "./helpers";
@@ -387,6 +390,42 @@ test.describe("the late door", () => {
     await expectWaiting(page, 0);
     await expect(page.getByTestId("signed-out")).toHaveCount(0);
     expect(await onServer(page, baseURL, school, [name])).toEqual({ [name]: 1 });
+  });
+
+  test("arrivals waiting on a tablet survive closing the browser", async ({}, testInfo) => {
+    // A browser with a profile on disk, as a tablet's is, closed and opened again.
+    const profile = mkdtempSync(join(tmpdir(), "rollcall-tablet-"));
+    const launch = () =>
+      chromium.launchPersistentContext(profile, {
+        ...testInfo.project.use.launchOptions,
+        baseURL,
+        locale: "en-GB",
+        timezoneId: "Europe/London",
+        viewport: { width: 820, height: 1180 },
+        isMobile: true,
+        hasTouch: true,
+      });
+    try {
+      let browser = await launch();
+      let page = browser.pages()[0] ?? (await browser.newPage());
+      await openTheDoor(page, baseURL, "09:20");
+      const school = await schoolOf(page);
+      await browser.setOffline(true);
+      const name = await logLate(page, "7A", 0, "Medical");
+      await expectWaiting(page, 1);
+      await browser.close();
+
+      browser = await launch();
+      page = browser.pages()[0] ?? (await browser.newPage());
+      await page.clock.setFixedTime(londonInstant(day!, "09:21"));
+      await page.goto("/late-door");
+      await hydrated(page);
+      await expectWaiting(page, 0);
+      expect(await onServer(page, baseURL, school, [name])).toEqual({ [name]: 1 });
+      await browser.close();
+    } finally {
+      rmSync(profile, { recursive: true, force: true });
+    }
   });
 
   test("a full storage says so and saves nothing, rather than losing an arrival", async ({ page, context }) => {
