@@ -134,10 +134,9 @@ fn stored_under<T: DeserializeOwned>(prefix: &str) -> Vec<T> {
 /// Asks the browser not to clear this site's storage when space runs low, so a waiting
 /// outbox is never evicted. The browser may say no; the outbox works either way.
 pub fn ask_for_persistent_storage() {
-    if let Some(window) = web_sys::window()
-        && let Ok(storage) = window.navigator().storage().persist()
-    {
-        drop(storage);
+    if let Some(window) = web_sys::window() {
+        // The answer does not change what the tablet does, so it is not awaited.
+        let _ = window.navigator().storage().persist();
     }
 }
 
