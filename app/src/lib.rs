@@ -9,6 +9,7 @@ pub mod attendance;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod auth;
+pub mod cases;
 pub mod components;
 pub mod domain;
 #[cfg(feature = "ssr")]

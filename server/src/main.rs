@@ -123,7 +123,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
     let pool = db::connect(&config.database_url).await?;
     db::migrate(&pool).await?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => http::serve(config, pool).await,
+        Command::Serve => {
+            server::cases::spawn_engine(pool.clone());
+            http::serve(config, pool).await
+        }
         Command::Migrate => {
             println!("The database is migrated.");
             Ok(())

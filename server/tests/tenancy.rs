@@ -151,6 +151,20 @@ fn calls() -> Vec<Call> {
         ),
         call(
             Method::POST,
+            "/api/fn/cases/list",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/cases/one",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/cases/answer", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/cases/note", At(WorkCases), Form),
+        call(
+            Method::POST,
             "/api/fn/school/add-closure",
             At(ManageSchool),
             Form,
@@ -317,6 +331,15 @@ fn request(
             "school_id={school}&sanction_before_close=&sanction_after_close=Same-day+detention&concern_after=3"
         ),
         "/api/fn/late-arrivals/day" => format!("school_id={school}&date=2026-11-24"),
+        "/api/fn/cases/list" => format!("school_id={school}&mine=false"),
+        "/api/fn/cases/one" => format!("school_id={school}&case_id={}", Uuid::nil()),
+        // Without a reason the override is refused after the permission check (422).
+        "/api/fn/cases/answer" => {
+            format!("school_id={school}&proposal_id=0&accept=false&reason=")
+        }
+        "/api/fn/cases/note" => {
+            format!("school_id={school}&case_id={}&text=walk&safeguarding=false", Uuid::nil())
+        }
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }
@@ -409,6 +432,9 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
     match call.template {
         "/api/auth/login" => Some(StatusCode::UNAUTHORIZED),
         "/api/fn/auth/sign-in" => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        // The walk has no case: allowed callers get past the permission check to "no such".
+        "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
+        "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         _ => None,
     }
 }

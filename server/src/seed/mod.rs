@@ -194,6 +194,12 @@ pub async fn seed_demo(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<D
         .execute(pool)
         .await
         .context("analysing the demo's marks")?;
+    // The case engine's first run, so the demo opens with a caseload.
+    for school in schools.iter() {
+        app::cases::queries::evaluate_school(pool, school.id, through)
+            .await
+            .context("opening the demo's cases")?;
+    }
 
     Ok(DemoSummary::Seeded(SeededTrust {
         trust: TRUST_NAME.to_string(),

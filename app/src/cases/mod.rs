@@ -1,0 +1,152 @@
+//! Cases: each pupil of concern has one open case with a stage, an owner and a timeline. The
+//! engine (`queries::evaluate_school`) opens cases and proposes the next step of the school's
+//! policy (`domain::triggers`) with the exact figures that triggered it; people accept or
+//! override a proposal with a reason, and add notes, some marked safeguarding.
+//!
+//! Who may do what: those who work cases (attendance officers and leads, the DSL) read and work
+//! them; those who read reports (leadership, pastoral, administrators) read them. Safeguarding
+//! notes are seen only by those who may see safeguarding (the DSL); others see nothing of them.
+
+#[cfg(feature = "ssr")]
+pub mod queries;
+
+use chrono::{DateTime, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::domain::{roles::Permission, triggers::Step};
+
+/// One line of the caseload.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseLine {
+    pub id: Uuid,
+    pub pupil_id: Uuid,
+    pub pupil_name: String,
+    pub form: String,
+    pub stage: Step,
+    pub owner_id: Option<Uuid>,
+    pub owner_name: Option<String>,
+    pub opened_at: DateTime<Utc>,
+    /// Attendance at the engine's last look, in hundredths of a percent.
+    pub attendance: Option<i32>,
+    /// The figures that triggered the stage, in words.
+    pub why: String,
+    /// A proposal no one has answered yet.
+    pub open_proposals: i64,
+}
+
+/// One entry of a case's timeline.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseEvent {
+    pub id: i64,
+    pub kind: String,
+    pub at: DateTime<Utc>,
+    pub by_name: Option<String>,
+    pub summary: String,
+    pub detail: serde_json::Value,
+    pub safeguarding: bool,
+    /// For a proposal: whether someone accepted or overrode it.
+    pub answered: bool,
+    pub answers_id: Option<i64>,
+}
+
+/// A case with its timeline in date order, as the viewer may see it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CaseDetail {
+    pub case: CaseLine,
+    pub closed_at: Option<DateTime<Utc>>,
+    pub events: Vec<CaseEvent>,
+    pub can_work: bool,
+}
+
+/// What one run of the engine did at one school.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Evaluation {
+    pub pupils: usize,
+    pub cases_opened: usize,
+    pub proposals: usize,
+}
+
+/// Whether the viewer may read a school's cases.
+pub fn may_read(viewer: &crate::auth::Viewer, school_id: Uuid) -> bool {
+    viewer.can(Permission::WorkCases, school_id) || viewer.can(Permission::ViewReports, school_id)
+}
+
+#[cfg(feature = "ssr")]
+fn require_read(school_id: Uuid) -> Result<crate::auth::Viewer, ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require_viewer()?;
+    if may_read(&viewer, school_id) {
+        Ok(viewer)
+    } else {
+        server::require(Permission::WorkCases, school_id)
+    }
+}
+
+/// The school's open cases, most urgent first; only the viewer's own with `mine`.
+#[server(prefix = "/api/fn", endpoint = "cases/list")]
+pub async fn load_caseload(school_id: Uuid, mine: bool) -> Result<Vec<CaseLine>, ServerFnError> {
+    use crate::auth::server;
+    let viewer = require_read(school_id)?;
+    queries::caseload(&server::pool()?, school_id, mine.then_some(viewer.staff_id))
+        .await
+        .map_err(server::internal)
+}
+
+/// One case and its timeline, without the safeguarding notes the viewer may not see.
+#[server(prefix = "/api/fn", endpoint = "cases/one")]
+pub async fn load_case(school_id: Uuid, case_id: Uuid) -> Result<CaseDetail, ServerFnError> {
+    use crate::auth::server;
+    let viewer = require_read(school_id)?;
+    queries::case_detail(&server::pool()?, &viewer, school_id, case_id)
+        .await
+        .map_err(server::internal)?
+        .ok_or_else(|| server::not_found("There is no such case at this school."))
+}
+
+/// Accepts a proposal, or overrides it with a reason (required). Audited and on the timeline.
+#[server(prefix = "/api/fn", endpoint = "cases/answer")]
+pub async fn answer_proposal(
+    school_id: Uuid,
+    proposal_id: i64,
+    accept: bool,
+    reason: String,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    queries::answer_proposal(
+        &server::pool()?,
+        viewer.staff_id,
+        school_id,
+        proposal_id,
+        accept,
+        &reason,
+    )
+    .await
+    .map_err(server::internal)?
+    .map_err(server::invalid)
+}
+
+/// Adds a note to a case's timeline; a safeguarding note is seen only by the DSL.
+#[server(prefix = "/api/fn", endpoint = "cases/note")]
+pub async fn add_case_note(
+    school_id: Uuid,
+    case_id: Uuid,
+    text: String,
+    safeguarding: bool,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    queries::add_note(
+        &server::pool()?,
+        viewer.staff_id,
+        school_id,
+        case_id,
+        &text,
+        safeguarding,
+    )
+    .await
+    .map_err(server::internal)?
+    .map_err(server::invalid)
+}

@@ -1,0 +1,392 @@
+//! The case engine against a real PostgreSQL: which pupils get a case and with which figures,
+//! running it twice, overriding a proposal, safeguarding notes and other schools' staff.
+
+mod common;
+
+use app::{
+    auth::{Viewer, queries::viewer_for_staff},
+    cases::queries::{add_note, answer_proposal, case_detail, caseload, evaluate_school},
+    domain::{
+        codes::{Code, Session},
+        roles::{Permission, Role},
+        triggers::Step,
+    },
+    registers::queries::{MarkWrite, Seen, write_marks},
+    school::queries::school_days,
+};
+use chrono::NaiveDate;
+use common::fixture::{Fixture, OUTSIDER, email};
+use sqlx::PgPool;
+use uuid::Uuid;
+
+fn day(text: &str) -> NaiveDate {
+    text.parse().unwrap()
+}
+
+const TODAY: &str = "2026-11-20";
+
+async fn viewer_by_email(pool: &PgPool, email: &str) -> Viewer {
+    let id: Uuid = sqlx::query_scalar("select id from staff where email = $1")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    viewer_for_staff(pool, id).await.unwrap().unwrap()
+}
+
+/// The autumn term to 20 November (58 school days, 116 sessions): Amira present throughout;
+/// Oliver absent 14 sessions, 11 of them O in October and 3 illness (87.93%, and 11
+/// unauthorised sessions); Grace 6 sessions of illness (94.83%).
+async fn term_of_marks(pool: &PgPool, fixture: &Fixture) -> Vec<NaiveDate> {
+    let school = &fixture.school;
+    let days = school_days(pool, school.id, day("2026-09-01"), day(TODAY))
+        .await
+        .unwrap();
+    assert_eq!(days.len(), 58);
+    let (amira, oliver, grace) = (school.pupils[0], school.pupils[1], school.pupils[2]);
+    let mut writes = Vec::new();
+    let mut october = 0;
+    for (index, date) in days.iter().enumerate() {
+        for session in [Session::Am, Session::Pm] {
+            let slot = index * 2 + usize::from(session == Session::Pm);
+            let present = if session == Session::Am {
+                Code::PresentAm
+            } else {
+                Code::PresentPm
+            };
+            let in_october = date.to_string().starts_with("2026-10");
+            let oliver_code = if in_october && october < 11 {
+                october += 1;
+                Code::OtherUnauthorised
+            } else if slot < 3 {
+                Code::Illness
+            } else {
+                present
+            };
+            let grace_code = if (20..26).contains(&slot) {
+                Code::Illness
+            } else {
+                present
+            };
+            for (pupil, code) in [(amira, present), (oliver, oliver_code), (grace, grace_code)] {
+                writes.push(MarkWrite {
+                    pupil_id: pupil,
+                    date: *date,
+                    session,
+                    code,
+                    minutes_late: None,
+                    seen: Seen::Anything,
+                });
+            }
+        }
+    }
+    let mut tx = pool.begin().await.unwrap();
+    write_marks(&mut tx, school.id, None, "register", None, &writes)
+        .await
+        .unwrap()
+        .unwrap();
+    tx.commit().await.unwrap();
+    days
+}
+
+async fn counts(pool: &PgPool) -> (i64, i64) {
+    sqlx::query_as("select (select count(*) from cases), (select count(*) from case_events)")
+        .fetch_one(pool)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_engine_opens_the_right_cases_with_their_figures_and_twice_is_the_same() {
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    term_of_marks(&pool, &fixture).await;
+    let school = fixture.school.id;
+
+    let first = evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    assert_eq!(first.pupils, 3);
+    assert_eq!(first.cases_opened, 2);
+    // Oliver: an attendance plan and a penalty notice to consider; Grace: a first letter.
+    assert_eq!(first.proposals, 3);
+
+    let cases = caseload(&pool, school, None).await.unwrap();
+    assert_eq!(cases.len(), 2);
+    assert_eq!(cases[0].pupil_id, fixture.school.pupils[1]);
+    assert_eq!(cases[0].stage, Step::PenaltyNotice);
+    assert_eq!(cases[0].attendance, Some(8793));
+    assert!(
+        cases[0]
+            .why
+            .starts_with("87.93% over 12 school weeks (102 of 116 sessions attended, 11 unauthorised): below 90.00%"),
+        "{}",
+        cases[0].why
+    );
+    assert!(
+        cases[0]
+            .why
+            .contains("11 unauthorised sessions (G, N, O, U) between 1 Oct 2026 and 8 Oct 2026"),
+        "{}",
+        cases[0].why
+    );
+    assert_eq!(cases[0].open_proposals, 2);
+    assert_eq!(cases[1].pupil_id, fixture.school.pupils[2]);
+    assert_eq!(cases[1].stage, Step::FirstLetter);
+    assert_eq!(cases[1].attendance, Some(9483));
+    // New cases go to the attendance officer.
+    let officer = viewer_by_email(&pool, &email(Role::AttendanceOfficer)).await;
+    assert_eq!(cases[0].owner_id, Some(officer.staff_id));
+    assert_eq!(
+        caseload(&pool, school, Some(officer.staff_id))
+            .await
+            .unwrap()
+            .len(),
+        2
+    );
+
+    let before = counts(&pool).await;
+    let second = evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    assert_eq!(second.cases_opened, 0);
+    assert_eq!(second.proposals, 0);
+    assert_eq!(counts(&pool).await, before);
+    // Two at once wait for each other and still open nothing twice.
+    let (a, b) = tokio::join!(
+        evaluate_school(&pool, school, day(TODAY)),
+        evaluate_school(&pool, school, day(TODAY))
+    );
+    assert_eq!(a.unwrap().cases_opened + b.unwrap().cases_opened, 0);
+    assert_eq!(counts(&pool).await, before);
+
+    // The timeline has the case opened and each proposal with the figures.
+    let detail = case_detail(&pool, &officer, school, cases[0].id)
+        .await
+        .unwrap()
+        .unwrap();
+    let kinds: Vec<&str> = detail.events.iter().map(|e| e.kind.as_str()).collect();
+    assert_eq!(kinds, ["opened", "proposed", "proposed"]);
+    assert_eq!(
+        detail.events[1].detail["evidence"]["sessions"]["unauthorised"],
+        11
+    );
+}
+
+#[tokio::test]
+async fn a_proposal_overridden_with_a_reason_is_on_the_timeline_and_audited() {
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    term_of_marks(&pool, &fixture).await;
+    let school = fixture.school.id;
+    evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    let officer = viewer_by_email(&pool, &email(Role::AttendanceOfficer)).await;
+    let case = caseload(&pool, school, None).await.unwrap()[1].clone();
+    let detail = case_detail(&pool, &officer, school, case.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let proposal = detail
+        .events
+        .iter()
+        .find(|e| e.kind == "proposed")
+        .unwrap()
+        .id;
+
+    let refused = answer_proposal(&pool, officer.staff_id, school, proposal, false, "  ")
+        .await
+        .unwrap();
+    assert!(refused.unwrap_err().contains("Say why"));
+    answer_proposal(
+        &pool,
+        officer.staff_id,
+        school,
+        proposal,
+        false,
+        "Illness with a doctor's letter: no letter home",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let again = answer_proposal(&pool, officer.staff_id, school, proposal, true, "")
+        .await
+        .unwrap();
+    assert!(again.unwrap_err().contains("already answered"));
+    // Another school cannot answer it.
+    let elsewhere = answer_proposal(
+        &pool,
+        officer.staff_id,
+        fixture.sister.id,
+        proposal,
+        true,
+        "",
+    )
+    .await
+    .unwrap();
+    assert!(elsewhere.unwrap_err().contains("no such proposal"));
+
+    let detail = case_detail(&pool, &officer, school, case.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let last = detail.events.last().unwrap();
+    assert_eq!(last.kind, "overridden");
+    assert_eq!(
+        last.summary,
+        "Overridden: Illness with a doctor's letter: no letter home"
+    );
+    assert_eq!(last.by_name.as_deref(), Some("Test Attendance officer"));
+    assert!(detail.events.iter().any(|e| e.id == proposal && e.answered));
+    let audited: (String, serde_json::Value) = sqlx::query_as(
+        "select subject, detail from audit_log where action = 'case_proposal_overridden'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited.0, format!("case:{}", case.id));
+    assert_eq!(
+        audited.1["reason"],
+        "Illness with a doctor's letter: no letter home"
+    );
+    assert_eq!(
+        caseload(&pool, school, None).await.unwrap()[1].open_proposals,
+        0
+    );
+    // Answered proposals are not proposed again.
+    let rerun = evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    assert_eq!(rerun.proposals, 0);
+}
+
+#[tokio::test]
+async fn safeguarding_notes_are_seen_only_by_the_dsl() {
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    term_of_marks(&pool, &fixture).await;
+    let school = fixture.school.id;
+    evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    let officer = viewer_by_email(&pool, &email(Role::AttendanceOfficer)).await;
+    let dsl = viewer_by_email(&pool, &email(Role::Dsl)).await;
+    assert!(dsl.can(Permission::ViewSafeguarding, school));
+    let case = caseload(&pool, school, None).await.unwrap()[0].clone();
+    add_note(
+        &pool,
+        officer.staff_id,
+        school,
+        case.id,
+        "Called mum",
+        false,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    add_note(
+        &pool,
+        dsl.staff_id,
+        school,
+        case.id,
+        "Disclosure made to the DSL",
+        true,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let empty = add_note(&pool, officer.staff_id, school, case.id, " ", false)
+        .await
+        .unwrap();
+    assert!(empty.is_err());
+
+    let seen_by = |viewer: Viewer| {
+        let pool = pool.clone();
+        async move {
+            case_detail(&pool, &viewer, school, case.id)
+                .await
+                .unwrap()
+                .unwrap()
+                .events
+        }
+    };
+    let officer_sees = seen_by(officer.clone()).await;
+    assert!(officer_sees.iter().any(|e| e.summary == "Called mum"));
+    assert!(!officer_sees.iter().any(|e| e.safeguarding));
+    assert!(
+        !serde_json::to_string(&officer_sees)
+            .unwrap()
+            .contains("Disclosure")
+    );
+    let dsl_sees = seen_by(dsl).await;
+    assert!(
+        dsl_sees
+            .iter()
+            .any(|e| e.safeguarding && e.summary == "Disclosure made to the DSL")
+    );
+    assert_eq!(dsl_sees.len(), officer_sees.len() + 1);
+}
+
+#[tokio::test]
+async fn the_server_functions_hide_safeguarding_and_refuse_other_schools() {
+    let app = common::spawn().await;
+    let fixture = Fixture::new(&app.pool).await;
+    term_of_marks(&app.pool, &fixture).await;
+    let school = fixture.school.id;
+    evaluate_school(&app.pool, school, day(TODAY))
+        .await
+        .unwrap();
+    let case = caseload(&app.pool, school, None).await.unwrap()[0].clone();
+    let dsl = viewer_by_email(&app.pool, &email(Role::Dsl)).await;
+    add_note(
+        &app.pool,
+        dsl.staff_id,
+        school,
+        case.id,
+        "Secret concern",
+        true,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+
+    let form = [
+        ("school_id", school.to_string()),
+        ("case_id", case.id.to_string()),
+    ];
+    let (officer, _) = common::sign_in(&app, &email(Role::AttendanceOfficer)).await;
+    let answer = officer
+        .post(app.url("/api/fn/cases/one"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(answer.status(), 200);
+    let body = answer.text().await.unwrap();
+    assert!(body.contains("Case opened"), "{body}");
+    assert!(!body.contains("Secret concern"));
+    assert!(!body.contains("\"safeguarding\":true"));
+
+    let (dsl_client, _) = common::sign_in(&app, &email(Role::Dsl)).await;
+    let body = dsl_client
+        .post(app.url("/api/fn/cases/one"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(body.contains("Secret concern"));
+
+    let (outsider, _) = common::sign_in(&app, OUTSIDER).await;
+    let refused = outsider
+        .post(app.url("/api/fn/cases/one"))
+        .form(&form)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+    let (late_door, _) = common::sign_in(&app, &email(Role::LateDoor)).await;
+    let refused = late_door
+        .post(app.url("/api/fn/cases/list"))
+        .form(&[
+            ("school_id", school.to_string()),
+            ("mine", "false".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status(), 403);
+}
