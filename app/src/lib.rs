@@ -9,6 +9,7 @@ pub mod attendance;
 #[cfg(feature = "ssr")]
 pub mod audit;
 pub mod auth;
+pub mod calling;
 pub mod cases;
 pub mod components;
 pub mod domain;
@@ -98,6 +99,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/today") view=school::TodayPage />
                     <Route path=path!("/late-door") view=late_door::LateDoorPage />
                     <Route path=path!("/late-arrivals") view=late_door::office::LateArrivalsPage />
+                    <Route path=path!("/calling") view=calling::CallingPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />
                     <Route path=path!("/pupils/:id") view=pupils::PupilPage />

@@ -112,6 +112,12 @@ fn calls() -> Vec<Call> {
             None,
         ),
         call(
+            Method::GET,
+            "/api/schools/{school_id}/first-day-calling",
+            AtEither(WorkCases, TakeRegisters),
+            None,
+        ),
+        call(
             Method::POST,
             "/api/sync/devices",
             AtEither(RecordLateArrivals, RecordVisits),
@@ -163,6 +169,36 @@ fn calls() -> Vec<Call> {
         ),
         call(Method::POST, "/api/fn/cases/answer", At(WorkCases), Form),
         call(Method::POST, "/api/fn/cases/note", At(WorkCases), Form),
+        call(
+            Method::POST,
+            "/api/fn/calling/day",
+            AtEither(WorkCases, TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/calling/attempt",
+            AtEither(WorkCases, TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/calling/reason",
+            At(TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/calling/deadlines",
+            At(ManageSchool),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/calling/save-deadlines",
+            At(ManageSchool),
+            Form,
+        ),
         call(
             Method::POST,
             "/api/fn/school/add-closure",
@@ -331,6 +367,17 @@ fn request(
             "school_id={school}&sanction_before_close=&sanction_after_close=Same-day+detention&concern_after=3"
         ),
         "/api/fn/late-arrivals/day" => format!("school_id={school}&date=2026-11-24"),
+        "/api/fn/calling/day" => format!("school_id={school}&date=2026-11-24"),
+        "/api/fn/calling/attempt" => format!(
+            "school_id={school}&pupil_id={pupil}&date=2026-11-24&contact_id=&method=visit&outcome=no_one_home&note=walk"
+        ),
+        // N is not a reason: allowed callers get past the permission check to a 422.
+        "/api/fn/calling/reason" => format!(
+            "school_id={school}&pupil_id={pupil}&date=2026-11-24&contact_id=&method=visit&code=N&note=walk&seen_am=&seen_pm="
+        ),
+        "/api/fn/calling/save-deadlines" => {
+            format!("school_id={school}&dsl_alert_minutes=60&home_visit_minutes=120")
+        }
         "/api/fn/cases/list" => format!("school_id={school}&mine=false"),
         "/api/fn/cases/one" => format!("school_id={school}&case_id={}", Uuid::nil()),
         // Without a reason the override is refused after the permission check (422).
@@ -432,6 +479,7 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
     match call.template {
         "/api/auth/login" => Some(StatusCode::UNAUTHORIZED),
         "/api/fn/auth/sign-in" => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        "/api/fn/calling/reason" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         // The walk has no case: allowed callers get past the permission check to "no such".
         "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),

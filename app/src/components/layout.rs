@@ -35,6 +35,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::TakeRegisters, Permission::RecordLateArrivals],
     },
     NavItem {
+        href: "/calling",
+        label: "Calling",
+        permissions: &[Permission::WorkCases, Permission::TakeRegisters],
+    },
+    NavItem {
         href: "/attendance",
         label: "Attendance",
         permissions: &[Permission::ViewReports],

@@ -229,6 +229,8 @@ fn SettingsForms(
             <p class="notice" role="status">"Late policy saved."</p>
         </Show>
 
+        <crate::calling::pages::CallingDeadlinesSection school_id />
+
         <h2>"Terms"</h2>
         <table>
             <thead><tr><th scope="col">"Term"</th><th scope="col">"Starts"</th><th scope="col">"Ends"</th></tr></thead>

@@ -4,6 +4,7 @@
 mod attendance;
 mod auth;
 pub mod error;
+mod first_day_calling;
 mod health;
 mod late_arrivals;
 mod openapi;
@@ -51,6 +52,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(attendance::router())
         .merge(late_arrivals::router())
+        .merge(first_day_calling::router())
         .merge(sync::router())
         .split_for_parts();
     let api = api

@@ -15,6 +15,7 @@ use super::AppState;
     tags(
         (name = "system", description = "The server itself"),
         (name = "late arrivals", description = "The office's side of the late door: a day's arrivals, conflicts, sanctions and punctuality concerns"),
+        (name = "first-day calling", description = "From the time the AM register closes: pupils with no mark or N, their contacts, the attempts made and the pupils not reached by the school's deadlines"),
     ),
 )]
 pub struct ApiDoc;
