@@ -99,6 +99,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/today") view=school::TodayPage />
                     <Route path=path!("/late-door") view=late_door::LateDoorPage />
                     <Route path=path!("/late-arrivals") view=late_door::office::LateArrivalsPage />
+                    <Route path=path!("/cases") view=cases::CasesPage />
+                    <Route path=path!("/cases/:id") view=cases::CasePage />
                     <Route path=path!("/calling") view=calling::CallingPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />

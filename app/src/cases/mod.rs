@@ -7,8 +7,11 @@
 //! them; those who read reports (leadership, pastoral, administrators) read them. Safeguarding
 //! notes are seen only by those who may see safeguarding (the DSL); others see nothing of them.
 
+pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod queries;
+
+pub use pages::{CasePage, CasesPage};
 
 use chrono::{DateTime, Utc};
 use leptos::prelude::*;

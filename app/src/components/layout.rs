@@ -40,6 +40,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::WorkCases, Permission::TakeRegisters],
     },
     NavItem {
+        href: "/cases",
+        label: "Cases",
+        permissions: &[Permission::WorkCases],
+    },
+    NavItem {
         href: "/attendance",
         label: "Attendance",
         permissions: &[Permission::ViewReports],

@@ -1,0 +1,315 @@
+//! The caseload (/cases) and one case (/cases/:id): the pupil, stage, owner, the figures that
+//! triggered it, the timeline in date order, proposals to accept or override with a reason, and
+//! notes.
+
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::{
+    components::A,
+    hooks::{use_params_map, use_query_map},
+};
+use uuid::Uuid;
+
+use super::{
+    AddCaseNote, AnswerProposal, CaseDetail, CaseEvent, CaseLine, load_case, load_caseload,
+};
+use crate::{
+    auth::Viewer,
+    components::{
+        errors::error_message,
+        signed_in::{SchoolPicker, SignedIn, chosen_school},
+    },
+    domain::triggers::hundredths,
+};
+
+fn case_link(school_id: Uuid, case_id: Uuid) -> String {
+    format!("/cases/{case_id}?school={school_id}")
+}
+
+fn attendance_text(attendance: Option<i32>) -> String {
+    attendance.map_or_else(|| "–".to_string(), hundredths)
+}
+
+fn stage_text(line: &CaseLine) -> String {
+    let label = line.stage.label();
+    let mut chars = label.chars();
+    chars
+        .next()
+        .map(|first| first.to_uppercase().collect::<String>() + chars.as_str())
+        .unwrap_or_default()
+}
+
+#[component]
+pub fn CasesPage() -> impl IntoView {
+    view! {
+        <Title text="Cases" />
+        <SignedIn page=|viewer| view! { <Caseload viewer /> } />
+    }
+}
+
+#[component]
+fn Caseload(viewer: Viewer) -> impl IntoView {
+    let school = chosen_school(&viewer);
+    let query = use_query_map();
+    let mine = Memo::new(move |_| query.read().get("all").is_none());
+    let cases = Resource::new(
+        move || (school.get().map(|s| s.id), mine.get()),
+        |(id, mine)| async move {
+            match id {
+                Some(id) => load_caseload(id, mine).await.map(|cases| Some((id, cases))),
+                None => Ok(None),
+            }
+        },
+    );
+    view! {
+        <section class="panel">
+            <div class="page-head">
+                <h1>"Cases"</h1>
+                <SchoolPicker viewer=viewer.clone() school />
+            </div>
+            <p class="muted">
+                "Open cases, most urgent first: the most serious stage, then the lowest attendance this academic year."
+            </p>
+            <nav class="case-filter">
+                {move || school.get().map(|s| {
+                    let id = s.id;
+                    view! {
+                        <A href=format!("/cases?school={id}")>"My cases"</A>
+                        " · "
+                        <A href=format!("/cases?school={id}&all=1")>"All cases at the school"</A>
+                    }
+                })}
+            </nav>
+            <Transition fallback=|| view! { <p class="muted">"Loading cases…"</p> }>
+                {move || Suspend::new(async move {
+                    match cases.await {
+                        Ok(Some((school_id, cases))) if cases.is_empty() => view! {
+                            <p data-testid="no-cases">
+                                {if mine.get_untracked() { "You have no open cases." } else { "There are no open cases at this school." }}
+                                " "
+                                <A href=format!("/cases?school={school_id}&all=1")>"See all cases"</A>
+                            </p>
+                        }.into_any(),
+                        Ok(Some((school_id, cases))) => view! { <CaseTable school_id cases /> }.into_any(),
+                        Ok(None) => view! {
+                            <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                        }.into_any(),
+                        Err(error) => view! {
+                            <p class="error" role="alert">{error_message(&error)}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+fn CaseTable(school_id: Uuid, cases: Vec<CaseLine>) -> impl IntoView {
+    view! {
+        <table data-testid="caseload">
+            <thead>
+                <tr>
+                    <th scope="col">"Pupil"</th>
+                    <th scope="col">"Form"</th>
+                    <th scope="col">"Stage"</th>
+                    <th scope="col">"Attendance"</th>
+                    <th scope="col">"Why"</th>
+                    <th scope="col">"Owner"</th>
+                    <th scope="col">"To answer"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {cases.into_iter().map(|line| {
+                    let stage = stage_text(&line);
+                    view! {
+                        <tr>
+                            <td><A href=case_link(school_id, line.id)>{line.pupil_name.clone()}</A></td>
+                            <td>{line.form.clone()}</td>
+                            <td>{stage}</td>
+                            <td>{attendance_text(line.attendance)}</td>
+                            <td class="case-why">{line.why.clone()}</td>
+                            <td>{line.owner_name.clone().unwrap_or_else(|| "Unassigned".to_string())}</td>
+                            <td>{line.open_proposals}</td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+}
+
+#[component]
+pub fn CasePage() -> impl IntoView {
+    view! {
+        <Title text="Case" />
+        <SignedIn page=|viewer| view! { <OneCase viewer /> } />
+    }
+}
+
+#[component]
+fn OneCase(viewer: Viewer) -> impl IntoView {
+    let school = chosen_school(&viewer);
+    let params = use_params_map();
+    let case_id = Memo::new(move |_| {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| Uuid::parse_str(&id).ok())
+    });
+    let answer = ServerAction::<AnswerProposal>::new();
+    let note = ServerAction::<AddCaseNote>::new();
+    let case = Resource::new(
+        move || {
+            (
+                school.get().map(|s| s.id),
+                case_id.get(),
+                answer.version().get(),
+                note.version().get(),
+            )
+        },
+        |(school_id, case_id, _, _)| async move {
+            match (school_id, case_id) {
+                (Some(school_id), Some(case_id)) => load_case(school_id, case_id)
+                    .await
+                    .map(|c| Some((school_id, c))),
+                _ => Ok(None),
+            }
+        },
+    );
+    let answer_error = move || {
+        answer
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_message(&e))
+    };
+    let note_error = move || {
+        note.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_message(&e))
+    };
+    view! {
+        <section class="panel">
+            <Transition fallback=|| view! { <p class="muted">"Loading the case…"</p> }>
+                {move || Suspend::new(async move {
+                    match case.await {
+                        Ok(Some((school_id, detail))) => view! {
+                            <CaseView school_id detail answer note />
+                        }.into_any(),
+                        Ok(None) => view! { <p>"There is no such case."</p> }.into_any(),
+                        Err(error) => view! {
+                            <p class="error" role="alert">{error_message(&error)}</p>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <Show when=move || answer_error().is_some()>
+                <p class="error" role="alert">{answer_error}</p>
+            </Show>
+            <Show when=move || note_error().is_some()>
+                <p class="error" role="alert">{note_error}</p>
+            </Show>
+        </section>
+    }
+}
+
+#[component]
+fn CaseView(
+    school_id: Uuid,
+    detail: CaseDetail,
+    answer: ServerAction<AnswerProposal>,
+    note: ServerAction<AddCaseNote>,
+) -> impl IntoView {
+    let CaseDetail {
+        case,
+        closed_at,
+        events,
+        can_work,
+    } = detail;
+    let stage = stage_text(&case);
+    view! {
+        <div class="page-head">
+            <h1>{case.pupil_name.clone()}</h1>
+            <A href=format!("/cases?school={school_id}")>"Back to cases"</A>
+        </div>
+        <dl class="case-facts" data-testid="case-facts">
+            <dt>"Form"</dt><dd>{case.form.clone()}</dd>
+            <dt>"Stage"</dt><dd data-testid="case-stage">{stage}</dd>
+            <dt>"Owner"</dt><dd>{case.owner_name.clone().unwrap_or_else(|| "Unassigned".to_string())}</dd>
+            <dt>"Opened"</dt><dd>{case.opened_at.format("%-d %b %Y").to_string()}</dd>
+            <dt>"Attendance"</dt><dd>{attendance_text(case.attendance)}</dd>
+            <dt>"Why"</dt><dd data-testid="case-why">{case.why.clone()}</dd>
+            {closed_at.map(|at| view! { <dt>"Closed"</dt><dd>{at.format("%-d %b %Y").to_string()}</dd> })}
+            <dt>"Records"</dt>
+            <dd><A href=format!("/pupils/{}/attendance?school={school_id}", case.pupil_id)>"Attendance record"</A></dd>
+        </dl>
+        <h2>"Timeline"</h2>
+        <ol class="case-timeline" data-testid="timeline">
+            {events.into_iter().map(|event| view! { <Event school_id event can_work answer /> }).collect_view()}
+        </ol>
+        <Show when=move || can_work>
+            <h2>"Add a note"</h2>
+            <ActionForm action=note attr:class="stack" attr:data-testid="add-note">
+                <input type="hidden" name="school_id" value=school_id.to_string() />
+                <input type="hidden" name="case_id" value=case.id.to_string() />
+                <label for="note-text">"Note"</label>
+                <textarea id="note-text" name="text" rows="3" required></textarea>
+                <label for="note-safeguarding">"Who sees it"</label>
+                <select id="note-safeguarding" name="safeguarding">
+                    <option value="false" selected>"Everyone who reads cases"</option>
+                    <option value="true">"Safeguarding: only the designated safeguarding lead"</option>
+                </select>
+                <button type="submit">"Add note"</button>
+            </ActionForm>
+        </Show>
+    }
+}
+
+#[component]
+fn Event(
+    school_id: Uuid,
+    event: CaseEvent,
+    can_work: bool,
+    answer: ServerAction<AnswerProposal>,
+) -> impl IntoView {
+    let open_proposal = can_work && event.kind == "proposed" && !event.answered;
+    let id = event.id;
+    let by = event.by_name.clone().map(|name| format!(" · {name}"));
+    let class = if event.safeguarding {
+        "case-event case-safeguarding"
+    } else {
+        "case-event"
+    };
+    view! {
+        <li class=class data-kind=event.kind.clone()>
+            <p class="muted">
+                {event.at.format("%-d %b %Y %H:%M").to_string()}
+                {by}
+                {event.safeguarding.then_some(" · Safeguarding")}
+                {(event.kind == "proposed" && event.answered).then_some(" · Answered")}
+            </p>
+            <p>{event.summary.clone()}</p>
+            <Show when=move || open_proposal>
+                <div class="case-answer">
+                    <ActionForm action=answer attr:class="inline-form">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <input type="hidden" name="proposal_id" value=id.to_string() />
+                        <input type="hidden" name="accept" value="true" />
+                        <input type="hidden" name="reason" value="" />
+                        <button type="submit">"Accept"</button>
+                    </ActionForm>
+                    <ActionForm action=answer attr:class="stack" attr:data-testid="override">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <input type="hidden" name="proposal_id" value=id.to_string() />
+                        <input type="hidden" name="accept" value="false" />
+                        <label for=format!("reason-{id}")>"Reason for overriding"</label>
+                        <input id=format!("reason-{id}") name="reason" type="text" required />
+                        <button type="submit" class="quiet">"Override"</button>
+                    </ActionForm>
+                </div>
+            </Show>
+        </li>
+    }
+}
