@@ -385,7 +385,10 @@ fn request(
             format!("school_id={school}&proposal_id=0&accept=false&reason=")
         }
         "/api/fn/cases/note" => {
-            format!("school_id={school}&case_id={}&text=walk&safeguarding=false", Uuid::nil())
+            format!(
+                "school_id={school}&case_id={}&text=walk&safeguarding=false",
+                Uuid::nil()
+            )
         }
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
