@@ -229,7 +229,13 @@ fn Day(
         <h2>"To call"</h2>
         {empty.then(|| view! { <p class="notice" role="status">"Nobody is left to call: every pupil has a mark."</p> })}
         <ul class="calling-list" data-testid="calling-list">
-            {pupils.into_iter().map(|pupil| view! { <PupilCard pupil can log reason /> }).collect_view()}
+            <For
+                each=move || pupils.clone()
+                key=|pupil| (pupil.pupil_id, pupil.attempts.len(), pupil.am_mark_id)
+                let:pupil
+            >
+                <PupilCard pupil can log reason />
+            </For>
         </ul>
         <Done done can />
     }
@@ -315,7 +321,7 @@ fn PupilCard(
         .pm_code
         .clone()
         .map_or("no mark yet".to_string(), |code| format!("now {code}"));
-    let label = pupil.pupil_name.clone();
+    let card_id = pupil_id.clone();
     let reason_form = {
         let (school, pupil_id, date) = (school.clone(), pupil_id.clone(), date.clone());
         can.registers.then(move || view! {
@@ -358,7 +364,7 @@ fn PupilCard(
             })
     };
     view! {
-        <li class="panel calling-pupil" data-testid="call-pupil" data-pupil=label.clone()>
+        <li class="panel calling-pupil" data-testid="call-pupil" data-pupil-id=card_id>
             <div class="calling-pupil-head">
                 <h3>{pupil_name(&can, pupil.pupil_id, pupil.pupil_name.clone())}</h3>
                 <span class="muted">{pupil.form.clone()}</span>
