@@ -390,3 +390,49 @@ async fn the_server_functions_hide_safeguarding_and_refuse_other_schools() {
         .unwrap();
     assert_eq!(refused.status(), 403);
 }
+
+#[tokio::test]
+async fn the_case_policy_is_saved_audited_and_followed() {
+    use app::{
+        cases::queries::{policy, save_policy},
+        domain::triggers::CasePolicy,
+    };
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    term_of_marks(&pool, &fixture).await;
+    let school = fixture.school.id;
+    assert_eq!(policy(&pool, school).await.unwrap(), CasePolicy::default());
+    let admin = viewer_by_email(&pool, &email(Role::SchoolAdmin)).await;
+    // Grace's 94.83% is no longer a concern when letters start below 94%.
+    let stricter = CasePolicy {
+        letter_below: 9400,
+        ..CasePolicy::default()
+    }
+    .checked()
+    .unwrap();
+    save_policy(&pool, admin.staff_id, school, &stricter)
+        .await
+        .unwrap();
+    assert_eq!(policy(&pool, school).await.unwrap(), stricter);
+    let audited: serde_json::Value = sqlx::query_scalar(
+        "select detail from audit_log where action = 'case_policy_changed' and school_id = $1",
+    )
+    .bind(school)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(audited["before"]["letter_below"], 9500);
+    assert_eq!(audited["after"]["letter_below"], 9400);
+    let run = evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    assert_eq!(run.cases_opened, 1);
+    // The database refuses a ladder that does not go down, whatever the caller checked.
+    let upside_down = CasePolicy {
+        meeting_below: 9900,
+        ..CasePolicy::default()
+    };
+    assert!(
+        save_policy(&pool, admin.staff_id, school, &upside_down)
+            .await
+            .is_err()
+    );
+}

@@ -169,6 +169,13 @@ fn calls() -> Vec<Call> {
         ),
         call(Method::POST, "/api/fn/cases/answer", At(WorkCases), Form),
         call(Method::POST, "/api/fn/cases/note", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/cases/policy", At(ManageSchool), Form),
+        call(
+            Method::POST,
+            "/api/fn/cases/save-policy",
+            At(ManageSchool),
+            Form,
+        ),
         call(
             Method::POST,
             "/api/fn/calling/day",
@@ -379,6 +386,9 @@ fn request(
             format!("school_id={school}&dsl_alert_minutes=60&home_visit_minutes=120")
         }
         "/api/fn/cases/list" => format!("school_id={school}&mine=false"),
+        "/api/fn/cases/save-policy" => format!(
+            "school_id={school}&letter_below=95&meeting_below=92&plan_below=90&referral_at_or_below=50&penalty_sessions=10&penalty_school_weeks=10&cme_days=10"
+        ),
         "/api/fn/cases/one" => format!("school_id={school}&case_id={}", Uuid::nil()),
         // Without a reason the override is refused after the permission check (422).
         "/api/fn/cases/answer" => {

@@ -7,6 +7,10 @@
 //! them; those who read reports (leadership, pastoral, administrators) read them. Safeguarding
 //! notes are seen only by those who may see safeguarding (the DSL); others see nothing of them.
 
+// A settings form's server function takes each field as an argument, and the browser's side of
+// `#[server]` cannot take an `allow` on the function itself.
+#![allow(clippy::too_many_arguments)]
+
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod queries;
@@ -18,7 +22,10 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
-use crate::domain::{roles::Permission, triggers::Step};
+use crate::domain::{
+    roles::Permission,
+    triggers::{CasePolicy, Step},
+};
 
 /// One line of the caseload.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -152,4 +159,45 @@ pub async fn add_case_note(
     .await
     .map_err(server::internal)?
     .map_err(server::invalid)
+}
+
+/// The school's case policy, for its settings page.
+#[server(prefix = "/api/fn", endpoint = "cases/policy")]
+pub async fn load_case_policy(school_id: Uuid) -> Result<CasePolicy, ServerFnError> {
+    use crate::auth::server;
+    server::require(Permission::ManageSchool, school_id)?;
+    queries::policy(&server::pool()?, school_id)
+        .await
+        .map_err(server::internal)
+}
+
+/// Sets the school's case policy: percentages as typed ("95", "92.5"), checked, audited with
+/// before and after. The engine uses it from its next run; cases already open keep their history.
+#[server(prefix = "/api/fn", endpoint = "cases/save-policy")]
+pub async fn save_case_policy(
+    school_id: Uuid,
+    letter_below: String,
+    meeting_below: String,
+    plan_below: String,
+    referral_at_or_below: String,
+    penalty_sessions: i32,
+    penalty_school_weeks: i32,
+    cme_days: i32,
+) -> Result<(), ServerFnError> {
+    use crate::{auth::server, domain::triggers::parse_percent};
+    let viewer = server::require(Permission::ManageSchool, school_id)?;
+    let policy = CasePolicy {
+        letter_below: parse_percent(&letter_below).map_err(server::invalid)?,
+        meeting_below: parse_percent(&meeting_below).map_err(server::invalid)?,
+        plan_below: parse_percent(&plan_below).map_err(server::invalid)?,
+        referral_at_or_below: parse_percent(&referral_at_or_below).map_err(server::invalid)?,
+        penalty_sessions,
+        penalty_school_weeks,
+        cme_days,
+    }
+    .checked()
+    .map_err(server::invalid)?;
+    queries::save_policy(&server::pool()?, viewer.staff_id, school_id, &policy)
+        .await
+        .map_err(server::internal)
 }

@@ -11,7 +11,8 @@ use leptos_router::{
 use uuid::Uuid;
 
 use super::{
-    AddCaseNote, AnswerProposal, CaseDetail, CaseEvent, CaseLine, load_case, load_caseload,
+    AddCaseNote, AnswerProposal, CaseDetail, CaseEvent, CaseLine, SaveCasePolicy, load_case,
+    load_case_policy, load_caseload,
 };
 use crate::{
     auth::Viewer,
@@ -19,7 +20,7 @@ use crate::{
         errors::error_message,
         signed_in::{SchoolPicker, SignedIn, chosen_school},
     },
-    domain::triggers::hundredths,
+    domain::triggers::{CasePolicy, hundredths},
 };
 
 fn case_link(school_id: Uuid, case_id: Uuid) -> String {
@@ -311,5 +312,82 @@ fn Event(
                 </div>
             </Show>
         </li>
+    }
+}
+
+/// A threshold for an input: 9500 is "95.00".
+fn percent_value(value: i32) -> String {
+    format!("{}.{:02}", value / 100, value % 100)
+}
+
+/// The case policy on the school's settings page.
+#[component]
+pub fn CasePolicySection(school_id: Uuid) -> impl IntoView {
+    let save = ServerAction::<SaveCasePolicy>::new();
+    let policy = Resource::new(
+        move || save.version().get(),
+        move |_| load_case_policy(school_id),
+    );
+    let saved = move || save.value().get().is_some_and(|r| r.is_ok());
+    let error = move || {
+        save.value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_message(&e))
+    };
+    view! {
+        <h2 id="case-policy">"Case policy"</h2>
+        <p class="muted">
+            "When the engine opens a case and which step it proposes. Attendance is this academic year to date; a stage is reached below its percentage, a referral at or below (severe absence). Cases already open keep their history."
+        </p>
+        <Transition fallback=|| view! { <p class="muted">"Loading the case policy…"</p> }>
+            {move || Suspend::new(async move {
+                match policy.await {
+                    Ok(policy) => view! { <CasePolicyForm school_id policy save /> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
+                }
+            })}
+        </Transition>
+        <Show when=saved>
+            <p class="notice" role="status">"Case policy saved."</p>
+        </Show>
+        <Show when=move || error().is_some()>
+            <p class="error" role="alert">{error}</p>
+        </Show>
+    }
+}
+
+#[component]
+fn CasePolicyForm(
+    school_id: Uuid,
+    policy: CasePolicy,
+    save: ServerAction<SaveCasePolicy>,
+) -> impl IntoView {
+    view! {
+        <ActionForm action=save attr:class="stack" attr:data-testid="case-policy">
+            <input type="hidden" name="school_id" value=school_id.to_string() />
+            <label for="case-letter">"First letter (at risk) below this attendance, %"</label>
+            <input id="case-letter" name="letter_below" type="text" inputmode="decimal" required
+                value=percent_value(policy.letter_below) />
+            <label for="case-meeting">"School attendance meeting below, %"</label>
+            <input id="case-meeting" name="meeting_below" type="text" inputmode="decimal" required
+                value=percent_value(policy.meeting_below) />
+            <label for="case-plan">"Meeting with an attendance plan and a target below, %"</label>
+            <input id="case-plan" name="plan_below" type="text" inputmode="decimal" required
+                value=percent_value(policy.plan_below) />
+            <label for="case-referral">"Referral for severe absence at or below, %"</label>
+            <input id="case-referral" name="referral_at_or_below" type="text" inputmode="decimal" required
+                value=percent_value(policy.referral_at_or_below) />
+            <label for="case-penalty-sessions">"Consider a penalty notice after this many unauthorised sessions (G, N, O, U)…"</label>
+            <input id="case-penalty-sessions" name="penalty_sessions" type="number" min="1" max="100" required
+                value=policy.penalty_sessions.to_string() />
+            <label for="case-penalty-weeks">"…within this many school weeks"</label>
+            <input id="case-penalty-weeks" name="penalty_school_weeks" type="number" min="1" max="39" required
+                value=policy.penalty_school_weeks.to_string() />
+            <label for="case-cme">"Ten-day notice (missing education) after this many school days of unexplained absence"</label>
+            <input id="case-cme" name="cme_days" type="number" min="1" max="60" required
+                value=policy.cme_days.to_string() />
+            <button type="submit">"Save case policy"</button>
+        </ActionForm>
     }
 }

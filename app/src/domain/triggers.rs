@@ -110,6 +110,31 @@ pub fn hundredths(value: i32) -> String {
     format!("{}.{:02}%", value / 100, value % 100)
 }
 
+/// A percentage as people type it ("95", "92.5", "89.99%") in hundredths of a percent.
+pub fn parse_percent(text: &str) -> Result<i32, String> {
+    let trimmed = text.trim().trim_end_matches('%').trim();
+    let refuse = || {
+        format!(
+            "\"{}\" is not a percentage: write it like 95 or 92.5.",
+            text.trim()
+        )
+    };
+    let (whole, fraction) = trimmed.split_once('.').unwrap_or((trimmed, ""));
+    if whole.is_empty()
+        || whole.len() > 3
+        || fraction.len() > 2
+        || !whole
+            .chars()
+            .chain(fraction.chars())
+            .all(|c| c.is_ascii_digit())
+    {
+        return Err(refuse());
+    }
+    let whole: i32 = whole.parse().map_err(|_| refuse())?;
+    let fraction: i32 = format!("{fraction:0<2}").parse().map_err(|_| refuse())?;
+    Ok(whole * 100 + fraction)
+}
+
 /// A step of the support-first ladder the engine can propose, least to most serious.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
@@ -460,6 +485,22 @@ mod tests {
             ..CasePolicy::default()
         };
         assert!(over.checked().unwrap_err().contains("100.01%"));
+    }
+
+    #[test]
+    fn percentages_as_people_type_them() {
+        assert_eq!(parse_percent("95"), Ok(9500));
+        assert_eq!(parse_percent(" 92.5 "), Ok(9250));
+        assert_eq!(parse_percent("89.99%"), Ok(8999));
+        assert_eq!(parse_percent("0.01"), Ok(1));
+        assert!(
+            parse_percent("ninety")
+                .unwrap_err()
+                .contains("not a percentage")
+        );
+        assert!(parse_percent("90.001").is_err());
+        assert!(parse_percent("").is_err());
+        assert!(parse_percent("-5").is_err());
     }
 
     #[test]

@@ -231,6 +231,8 @@ fn SettingsForms(
 
         <crate::calling::pages::CallingDeadlinesSection school_id />
 
+        <crate::cases::pages::CasePolicySection school_id />
+
         <h2>"Terms"</h2>
         <table>
             <thead><tr><th scope="col">"Term"</th><th scope="col">"Starts"</th><th scope="col">"Ends"</th></tr></thead>
