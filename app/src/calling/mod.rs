@@ -234,7 +234,7 @@ pub struct CallingDay {
     pub open: bool,
     pub deadlines: CallingDeadlines,
     pub counts: CallingCounts,
-    /// By form, then name.
+    /// By year group, form, then name.
     pub pupils: Vec<CallPupil>,
     pub done: Vec<CalledPupil>,
     /// Pupils past the DSL deadline with no contact made: protected pupils first for people

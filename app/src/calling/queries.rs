@@ -208,6 +208,7 @@ pub async fn calling_day_at(
                 am.id as am_id, am.code as am_code, pm.id as pm_id, pm.code as pm_code,
                 p.safeguarding_status
          from pupils p
+         join year_groups yg on yg.school_id = p.school_id and yg.id = p.year_group_id
          left join forms f on f.school_id = p.school_id and f.id = p.form_id
          left join marks am on am.school_id = p.school_id and am.pupil_id = p.id
              and am.session_date = $2 and am.session = 'AM' and am.is_current
@@ -217,7 +218,7 @@ pub async fn calling_day_at(
            and (am.id is null or am.code = 'N'
                 or exists (select 1 from contact_attempts a where a.school_id = p.school_id
                            and a.pupil_id = p.id and a.session_date = $2))
-         order by f.name nulls last, 2",
+         order by yg.nc_year, f.name nulls last, 2",
     )
     .bind(school_id)
     .bind(date)
