@@ -340,14 +340,14 @@ pub fn CasePolicySection(school_id: Uuid) -> impl IntoView {
         <p class="muted">
             "When the engine opens a case and which step it proposes. Attendance is this academic year to date; a stage is reached below its percentage, a referral at or below (severe absence). Cases already open keep their history."
         </p>
-        <Transition fallback=|| view! { <p class="muted">"Loading the case policy…"</p> }>
+        <Suspense fallback=|| ()>
             {move || Suspend::new(async move {
                 match policy.await {
                     Ok(policy) => view! { <CasePolicyForm school_id policy save /> }.into_any(),
                     Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
                 }
             })}
-        </Transition>
+        </Suspense>
         <Show when=saved>
             <p class="notice" role="status">"Case policy saved."</p>
         </Show>
