@@ -143,6 +143,8 @@ fn Settings(viewer: Viewer) -> impl IntoView {
     let result_of = |error: Option<Result<(), ServerFnError>>| {
         error.and_then(|r| r.err()).map(|e| error_message(&e))
     };
+    // The sections that load their own settings (calling deadlines, case policy) sit beside
+    // the panel, not inside its Suspense: their resources would not hydrate there.
     view! {
         <section class="panel">
             <div class="page-head">
@@ -172,6 +174,14 @@ fn Settings(viewer: Viewer) -> impl IntoView {
                 <p class="error" role="alert">{move || result_of(add.value().get())}</p>
             </Show>
         </section>
+        {move || school.get().map(|school| view! {
+            <section class="panel">
+                <crate::calling::pages::CallingDeadlinesSection school_id=school.id />
+            </section>
+            <section class="panel">
+                <crate::cases::pages::CasePolicySection school_id=school.id />
+            </section>
+        })}
     }
 }
 
@@ -228,10 +238,6 @@ fn SettingsForms(
         <Show when=late_saved>
             <p class="notice" role="status">"Late policy saved."</p>
         </Show>
-
-        <crate::calling::pages::CallingDeadlinesSection school_id />
-
-        <crate::cases::pages::CasePolicySection school_id />
 
         <h2>"Terms"</h2>
         <table>
