@@ -1,6 +1,6 @@
 //! Signing in and out, sessions, lockout, CSRF and API tokens, against a real PostgreSQL.
 
-mod common;
+use crate::common;
 
 use app::domain::roles::Role;
 use common::fixture::{self, Fixture, PASSWORD, email};

@@ -1,7 +1,7 @@
 //! The case engine against a real PostgreSQL: which pupils get a case and with which figures,
 //! running it twice, overriding a proposal, safeguarding notes and other schools' staff.
 
-mod common;
+use crate::common;
 
 use app::{
     auth::{Viewer, queries::viewer_for_staff},

@@ -2,7 +2,7 @@
 //! same batch is pushed twice at the same moment; bad events rejected alone with a reason; the
 //! late door's precedence over the register; and pulls.
 
-mod common;
+use crate::common;
 
 use app::{
     auth::{Viewer, queries::viewer_for_staff},

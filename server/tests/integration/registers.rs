@@ -2,7 +2,7 @@
 //! register through the server function, the amendment trail, refusals that write nothing,
 //! and the figures of the JSON API checked against a week counted by hand.
 
-mod common;
+use crate::common;
 
 use app::{
     domain::{

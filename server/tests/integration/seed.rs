@@ -1,7 +1,7 @@
 //! `rollcall seed demo`: the made-up trust has an account for every role, marks shaped like
 //! England's figures that fall only on school days, and comes out the same for the same seed.
 
-mod common;
+use crate::common;
 
 use app::{auth::password::verify_password, domain::roles::Role};
 use chrono::NaiveDate;

@@ -4,7 +4,7 @@
 //! conflict), the school's deadlines flag pupils nobody reached, and only the school's own
 //! staff see it.
 
-mod common;
+use crate::common;
 
 use app::{
     auth::{Viewer, queries::viewer_for_staff},

@@ -1,7 +1,7 @@
 //! Setting up a real installation from the command line: the first trust administrator and the
 //! trust's schools.
 
-mod common;
+use crate::common;
 
 use server::setup::{FirstAdmin, NewSchool, create_first_admin, create_school};
 

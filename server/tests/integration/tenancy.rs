@@ -5,7 +5,7 @@
 //! The walk fails when a route or server function exists that it does not know, so it grows with
 //! every feature.
 
-mod common;
+use crate::common;
 
 use std::collections::BTreeSet;
 

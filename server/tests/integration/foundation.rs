@@ -1,7 +1,7 @@
 //! The public surface every later feature builds on: health, the API description, the headers
 //! every answer carries, and the start page rendered by the server.
 
-mod common;
+use crate::common;
 
 use reqwest::StatusCode;
 use serde_json::Value;

@@ -3,7 +3,7 @@
 //! the school's policy, punctuality concerns counted in the half term, who may see it, and the
 //! late policy's settings.
 
-mod common;
+use crate::common;
 
 use app::{
     auth::{Viewer, queries::viewer_for_staff},

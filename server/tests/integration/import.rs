@@ -2,7 +2,7 @@
 //! files with bad rows (every one listed, nothing written), withdrawn codes, other schools'
 //! pupils, the page's server functions, and the speed of a large marks file.
 
-mod common;
+use crate::common;
 
 use std::time::Instant;
 

@@ -1,0 +1,17 @@
+//! Rollcall's database and HTTP tests, one module per part of the product, linked into one test
+//! binary: a binary per file would link the whole application a dozen times over, which costs
+//! minutes and gigabytes on a fresh machine.
+
+mod common;
+
+mod auth;
+mod calling;
+mod cases;
+mod foundation;
+mod import;
+mod late_arrivals;
+mod registers;
+mod seed;
+mod setup;
+mod sync;
+mod tenancy;
