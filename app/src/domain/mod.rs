@@ -4,6 +4,8 @@
 pub mod codes;
 pub mod figures;
 pub mod lateness;
+pub mod leave;
+pub mod penalty;
 pub mod roles;
 pub mod triggers;
 pub mod upn;

@@ -48,10 +48,12 @@ pub enum Permission {
     ViewReports,
     /// See every school of the trust side by side.
     ViewTrust,
+    /// Grant or refuse a leave of absence request: the person the school authorised.
+    DecideLeave,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 12] = [
+    pub const ALL: [Permission; 13] = [
         Permission::SearchRoll,
         Permission::ViewPupils,
         Permission::ViewSafeguarding,
@@ -64,6 +66,7 @@ impl Permission {
         Permission::RecordVisits,
         Permission::ViewReports,
         Permission::ViewTrust,
+        Permission::DecideLeave,
     ];
 }
 
@@ -105,6 +108,9 @@ impl Role {
             RecordVisits => matches!(self, AttendanceLead | AttendanceOfficer | HomeVisitor | Dsl),
             ViewReports => !matches!(self, LateDoor | HomeVisitor),
             ViewTrust => matches!(self, TrustAdmin),
+            // The headteacher's delegate in the office and the attendance lead; never an officer
+            // alone, so a refusal that may lead to a penalty notice is a senior decision.
+            DecideLeave => matches!(self, SchoolAdmin | AttendanceLead),
         }
     }
 
@@ -224,11 +230,23 @@ mod tests {
             Permission::RecordLateArrivals,
             Permission::WorkCases,
             Permission::RecordVisits,
+            Permission::DecideLeave,
         ];
         for permission in writes {
             assert!(!Role::Leadership.allows(permission), "{permission:?}");
         }
         assert!(Role::Leadership.allows(Permission::ViewReports));
+    }
+
+    #[test]
+    fn only_the_school_administrator_and_attendance_lead_decide_leave() {
+        for role in Role::ALL {
+            assert_eq!(
+                role.allows(Permission::DecideLeave),
+                matches!(role, Role::SchoolAdmin | Role::AttendanceLead),
+                "{role:?}"
+            );
+        }
     }
 
     #[test]
