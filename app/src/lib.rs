@@ -17,6 +17,8 @@ pub mod domain;
 pub mod exports;
 pub mod import;
 pub mod late_door;
+pub mod leave;
+pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;
 pub mod school;
@@ -102,6 +104,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/cases") view=cases::CasesPage />
                     <Route path=path!("/cases/:id") view=cases::CasePage />
                     <Route path=path!("/calling") view=calling::CallingPage />
+                    <Route path=path!("/leave") view=leave::LeavePage />
+                    <Route path=path!("/leave/:id") view=leave::LeaveDecisionPage />
+                    <Route path=path!("/penalty-notices") view=penalty_notices::PenaltyNoticesPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />
                     <Route path=path!("/pupils/:id") view=pupils::PupilPage />

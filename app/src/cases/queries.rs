@@ -403,6 +403,22 @@ struct EventRow {
     answers_id: Option<i64>,
 }
 
+impl EventRow {
+    fn event(self) -> CaseEvent {
+        CaseEvent {
+            id: self.id,
+            kind: self.kind,
+            at: self.at,
+            by_name: self.by_name,
+            summary: self.summary,
+            detail: self.detail,
+            safeguarding: self.safeguarding,
+            answered: self.answered,
+            answers_id: self.answers_id,
+        }
+    }
+}
+
 /// A case and its timeline in date order. Safeguarding notes are left out, not even counted,
 /// unless the viewer may see safeguarding at this school.
 pub async fn case_detail(
@@ -436,23 +452,20 @@ pub async fn case_detail(
     .bind(viewer.can(Permission::ViewSafeguarding, school_id))
     .fetch_all(pool)
     .await?;
+    let pupil_id = row.pupil_id;
+    let mut events: Vec<CaseEvent> = events.into_iter().map(EventRow::event).collect();
+    // Leave requests and penalty notices keep their own tables; they join the timeline here.
+    let today = crate::school::queries::today_at(pool, school_id)
+        .await?
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    events.extend(crate::leave::queries::timeline(pool, school_id, pupil_id).await?);
+    events
+        .extend(crate::penalty_notices::queries::timeline(pool, school_id, pupil_id, today).await?);
+    events.sort_by_key(|event| event.at);
     Ok(Some(CaseDetail {
         case: row.line(),
         closed_at,
-        events: events
-            .into_iter()
-            .map(|event| CaseEvent {
-                id: event.id,
-                kind: event.kind,
-                at: event.at,
-                by_name: event.by_name,
-                summary: event.summary,
-                detail: event.detail,
-                safeguarding: event.safeguarding,
-                answered: event.answered,
-                answers_id: event.answers_id,
-            })
-            .collect(),
+        events,
         can_work: viewer.can(Permission::WorkCases, school_id),
     }))
 }

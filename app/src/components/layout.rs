@@ -45,6 +45,20 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::WorkCases],
     },
     NavItem {
+        href: "/leave",
+        label: "Leave",
+        permissions: &[
+            Permission::TakeRegisters,
+            Permission::WorkCases,
+            Permission::DecideLeave,
+        ],
+    },
+    NavItem {
+        href: "/penalty-notices",
+        label: "Penalty notices",
+        permissions: &[Permission::WorkCases],
+    },
+    NavItem {
         href: "/attendance",
         label: "Attendance",
         permissions: &[Permission::ViewReports],

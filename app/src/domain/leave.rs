@@ -120,10 +120,7 @@ impl Decision {
 pub const LONGEST_REQUEST_DAYS: i64 = 120;
 
 /// The range of a request if it makes sense, or what is wrong with it in words.
-pub fn check_range(
-    first: (NaiveDate, Session),
-    last: (NaiveDate, Session),
-) -> Result<(), String> {
+pub fn check_range(first: (NaiveDate, Session), last: (NaiveDate, Session)) -> Result<(), String> {
     if last < first {
         return Err(format!(
             "The last session ({} {}) is before the first ({} {}).",

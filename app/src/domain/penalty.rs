@@ -123,8 +123,14 @@ pub fn deadlines(sequence: Sequence, issued_on: NaiveDate) -> (Option<NaiveDate>
 pub enum Status {
     /// Issued and still within the 28 days.
     Issued,
-    Paid { on: NaiveDate, pence: i32 },
-    Withdrawn { on: NaiveDate, reason: String },
+    Paid {
+        on: NaiveDate,
+        pence: i32,
+    },
+    Withdrawn {
+        on: NaiveDate,
+        reason: String,
+    },
     /// Not paid by day 28: for the local authority to take further.
     Unpaid,
 }
@@ -227,7 +233,12 @@ pub fn pounds(pence: i32) -> String {
 /// An amount as people type it ("80", "£160.00") in pence.
 pub fn parse_pounds(text: &str) -> Result<i32, String> {
     let trimmed = text.trim().trim_start_matches('£').trim();
-    let refuse = || format!("\"{}\" is not an amount: write it like 80 or 160.00.", text.trim());
+    let refuse = || {
+        format!(
+            "\"{}\" is not an amount: write it like 80 or 160.00.",
+            text.trim()
+        )
+    };
     let (whole, fraction) = trimmed.split_once('.').unwrap_or((trimmed, "0"));
     if whole.is_empty() || fraction.len() > 2 {
         return Err(refuse());
@@ -260,11 +271,27 @@ mod tests {
         let on = day("2026-11-02");
         let first = Sequence::First;
         assert_eq!(amount_due(first, on, on), Some(8000));
-        assert_eq!(amount_due(first, on, day("2026-11-23")), Some(8000), "day 21");
-        assert_eq!(amount_due(first, on, day("2026-11-24")), Some(16000), "day 22");
-        assert_eq!(amount_due(first, on, day("2026-11-30")), Some(16000), "day 28");
+        assert_eq!(
+            amount_due(first, on, day("2026-11-23")),
+            Some(8000),
+            "day 21"
+        );
+        assert_eq!(
+            amount_due(first, on, day("2026-11-24")),
+            Some(16000),
+            "day 22"
+        );
+        assert_eq!(
+            amount_due(first, on, day("2026-11-30")),
+            Some(16000),
+            "day 28"
+        );
         assert_eq!(amount_due(first, on, day("2026-12-01")), None, "day 29");
-        assert_eq!(amount_due(first, on, day("2026-11-01")), None, "before issue");
+        assert_eq!(
+            amount_due(first, on, day("2026-11-01")),
+            None,
+            "before issue"
+        );
     }
 
     #[test]
@@ -280,10 +307,7 @@ mod tests {
             Some(16000)
         );
         assert_eq!(amount_due(Sequence::Second, on, day("2026-12-01")), None);
-        assert_eq!(
-            deadlines(Sequence::Second, on),
-            (None, day("2026-11-30"))
-        );
+        assert_eq!(deadlines(Sequence::Second, on), (None, day("2026-11-30")));
         assert_eq!(
             deadlines(Sequence::First, on),
             (Some(day("2026-11-23")), day("2026-11-30"))
@@ -315,8 +339,14 @@ mod tests {
         let earlier = issued("2024-09-10");
         assert!(counts_within_three_years(earlier, day("2027-09-09")));
         assert!(!counts_within_three_years(earlier, day("2027-09-10")));
-        assert_eq!(next_notice(&[earlier], day("2027-09-09")), Ok(Sequence::Second));
-        assert_eq!(next_notice(&[earlier], day("2027-09-10")), Ok(Sequence::First));
+        assert_eq!(
+            next_notice(&[earlier], day("2027-09-09")),
+            Ok(Sequence::Second)
+        );
+        assert_eq!(
+            next_notice(&[earlier], day("2027-09-10")),
+            Ok(Sequence::First)
+        );
     }
 
     #[test]
@@ -337,11 +367,23 @@ mod tests {
             issued_on: day("2025-01-10"),
             withdrawn: true,
         };
-        assert_eq!(next_notice(&[withdrawn], day("2025-06-01")), Ok(Sequence::First));
-        assert!(!counts_within_three_years(issued("2024-08-18"), day("2025-06-01")));
-        assert!(counts_within_three_years(issued("2024-08-19"), day("2025-06-01")));
         assert_eq!(
-            next_notice(&[issued("2024-08-18"), issued("2025-01-10")], day("2025-06-01")),
+            next_notice(&[withdrawn], day("2025-06-01")),
+            Ok(Sequence::First)
+        );
+        assert!(!counts_within_three_years(
+            issued("2024-08-18"),
+            day("2025-06-01")
+        ));
+        assert!(counts_within_three_years(
+            issued("2024-08-19"),
+            day("2025-06-01")
+        ));
+        assert_eq!(
+            next_notice(
+                &[issued("2024-08-18"), issued("2025-01-10")],
+                day("2025-06-01")
+            ),
             Ok(Sequence::Second)
         );
     }

@@ -10,6 +10,8 @@ mod cases;
 mod foundation;
 mod import;
 mod late_arrivals;
+mod leave;
+mod penalty_notices;
 mod registers;
 mod seed;
 mod setup;
