@@ -18,6 +18,7 @@ pub mod exports;
 pub mod import;
 pub mod late_door;
 pub mod leave;
+pub mod letters;
 pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;
@@ -103,6 +104,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/late-arrivals") view=late_door::office::LateArrivalsPage />
                     <Route path=path!("/cases") view=cases::CasesPage />
                     <Route path=path!("/cases/:id") view=cases::CasePage />
+                    <Route path=path!("/letters") view=letters::LettersPage />
+                    <Route path=path!("/letters/:id") view=letters::LetterPage />
                     <Route path=path!("/calling") view=calling::CallingPage />
                     <Route path=path!("/leave") view=leave::LeavePage />
                     <Route path=path!("/leave/:id") view=leave::LeaveDecisionPage />

@@ -12,6 +12,8 @@ pub struct Config {
     pub leptos_options: LeptosOptions,
     /// Cookies are `Secure` (HTTPS only) everywhere but local development.
     pub secure_cookies: bool,
+    /// The SMTP relay letters are emailed through, if any.
+    pub mail: app::letters::MailSettings,
 }
 
 impl Config {
@@ -39,8 +41,39 @@ impl Config {
             database_url,
             leptos_options,
             secure_cookies,
+            mail: mail_from_env()?,
         })
     }
+}
+
+/// The SMTP relay from `ROLLCALL_SMTP_HOST`, `ROLLCALL_SMTP_PORT` (25) and `ROLLCALL_SMTP_FROM`.
+/// Without a host, email is "not configured" and the letter page says so; Rollcall names no mail
+/// server of its own accord.
+fn mail_from_env() -> anyhow::Result<app::letters::MailSettings> {
+    let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+    let Some(host) = var("ROLLCALL_SMTP_HOST") else {
+        return Ok(app::letters::MailSettings::default());
+    };
+    let port = match var("ROLLCALL_SMTP_PORT") {
+        Some(port) => port
+            .trim()
+            .parse()
+            .with_context(|| format!("ROLLCALL_SMTP_PORT must be a port number, not {port:?}"))?,
+        None => 25,
+    };
+    let Some(from) = var("ROLLCALL_SMTP_FROM") else {
+        bail!(
+            "ROLLCALL_SMTP_HOST is set but ROLLCALL_SMTP_FROM is not: set it to the address \
+             letters come from, like \"Oakfield Academy <attendance@oakfield.example>\""
+        );
+    };
+    Ok(app::letters::MailSettings {
+        smtp: Some(app::letters::mail::SmtpRelay {
+            host: host.trim().to_string(),
+            port,
+            from,
+        }),
+    })
 }
 
 /// Logs go to standard error, one line per event; `ROLLCALL_LOG_FORMAT=json` makes them JSON for a

@@ -45,6 +45,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::WorkCases],
     },
     NavItem {
+        href: "/letters",
+        label: "Letters",
+        permissions: &[Permission::WorkCases],
+    },
+    NavItem {
         href: "/leave",
         label: "Leave",
         permissions: &[

@@ -7,6 +7,7 @@ pub mod error;
 mod first_day_calling;
 mod health;
 mod late_arrivals;
+mod letters;
 mod openapi;
 mod session;
 mod sync;
@@ -38,6 +39,8 @@ pub struct AppState {
     pub pool: PgPool,
     pub leptos_options: LeptosOptions,
     pub cookie_policy: CookiePolicy,
+    /// The SMTP relay letters are emailed through; server functions find it in their context.
+    pub mail: app::letters::MailSettings,
 }
 
 /// Requests larger than this are refused before they are read.
@@ -52,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(auth::router())
         .merge(attendance::router())
         .merge(late_arrivals::router())
+        .merge(letters::router())
         .merge(first_day_calling::router())
         .merge(sync::router())
         .split_for_parts();
@@ -71,9 +75,11 @@ pub fn router(state: AppState) -> Router {
             {
                 let pool = state.pool.clone();
                 let policy = state.cookie_policy;
+                let mail = state.mail.clone();
                 move || {
                     provide_context(pool.clone());
                     provide_context(policy);
+                    provide_context(mail.clone());
                 }
             },
             {
@@ -141,6 +147,7 @@ pub async fn serve(config: Config, pool: PgPool) -> anyhow::Result<()> {
         cookie_policy: CookiePolicy {
             secure: config.secure_cookies,
         },
+        mail: config.mail,
     });
     tracing::info!("Rollcall is listening on http://{addr}");
     axum::serve(listener, app)

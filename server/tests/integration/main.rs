@@ -11,6 +11,7 @@ mod foundation;
 mod import;
 mod late_arrivals;
 mod leave;
+mod letters;
 mod penalty_notices;
 mod registers;
 mod seed;

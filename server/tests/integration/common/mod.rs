@@ -117,6 +117,7 @@ pub async fn spawn_with(pool: PgPool) -> TestApp {
         pool: pool.clone(),
         leptos_options: leptos_options(),
         cookie_policy: app::auth::server::CookiePolicy { secure: false },
+        mail: app::letters::MailSettings::default(),
     });
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
     TestApp {
