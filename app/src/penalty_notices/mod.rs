@@ -1,7 +1,9 @@
 //! Penalty notices under the national framework: the pupils who meet the school's penalty-notice
 //! threshold (the case policy, counted by `domain::triggers`), Notices to Improve with their
 //! improvement period, and penalty notices per parent per child with their amount, deadlines and
-//! status (`domain::penalty`).
+//! status (`domain::penalty`). A further notice to the same parent for the same child needs the
+//! threshold met again by unauthorised sessions after their last notice: absence already answered
+//! by a notice never grounds another.
 //!
 //! Who may do what: those who work cases issue notices and record payments and withdrawals;
 //! those who read reports read them. Every write is audited.

@@ -22,11 +22,14 @@ use crate::{
 };
 
 /// Each pupil's busiest window of unauthorised sessions this academic year, with the words of
-/// the trigger, for the pupils who meet the school's penalty-notice threshold on `today`.
+/// the trigger, for the pupils who meet the school's penalty-notice threshold on `today`. With
+/// `after`, only sessions after that day count: absence already answered by a notice does not
+/// ground another.
 async fn over_threshold(
     pool: &PgPool,
     school_id: Uuid,
     pupil: Option<Uuid>,
+    after: Option<NaiveDate>,
     today: NaiveDate,
 ) -> Result<HashMap<Uuid, (UnauthorisedWindow, String)>, sqlx::Error> {
     let Some(year_start): Option<NaiveDate> = sqlx::query_scalar(
@@ -47,12 +50,14 @@ async fn over_threshold(
     let rows: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
         "select pupil_id, session_date from marks
          where school_id = $1 and is_current and session_date between $2 and $3
-           and code in ('G', 'N', 'O', 'U') and ($4::uuid is null or pupil_id = $4)",
+           and code in ('G', 'N', 'O', 'U') and ($4::uuid is null or pupil_id = $4)
+           and ($5::date is null or session_date > $5)",
     )
     .bind(school_id)
     .bind(lookback)
     .bind(today)
     .bind(pupil)
+    .bind(after)
     .fetch_all(pool)
     .await?;
     let mut unauthorised: HashMap<Uuid, Vec<NaiveDate>> = HashMap::new();
@@ -84,7 +89,7 @@ pub async fn eligible(
     school_id: Uuid,
     today: NaiveDate,
 ) -> Result<Vec<Eligible>, sqlx::Error> {
-    let mut met = over_threshold(pool, school_id, None, today).await?;
+    let mut met = over_threshold(pool, school_id, None, None, today).await?;
     let counts: HashMap<Uuid, i64> = sqlx::query_as::<_, (Uuid, i64)>(
         "select pupil_id, count(*) from penalty_notices
          where school_id = $1 and withdrawn_on is null group by pupil_id",
@@ -242,15 +247,14 @@ pub async fn notices(
     Ok(rows.into_iter().map(|row| row.notice(today)).collect())
 }
 
-/// Checks that the pupil meets the threshold today and the contact is theirs; answers the
-/// parent's name and the figures in words, or what is wrong.
-async fn check_issue(
+/// The name of a parent or carer of a pupil on roll today, or what is wrong.
+async fn check_parent(
     pool: &PgPool,
     school_id: Uuid,
     pupil_id: Uuid,
     contact_id: Uuid,
     today: NaiveDate,
-) -> Result<Result<(String, String), String>, sqlx::Error> {
+) -> Result<Result<String, String>, sqlx::Error> {
     let on_roll: Option<bool> = sqlx::query_scalar(
         "select admitted_on <= $3 and (left_on is null or left_on >= $3)
          from pupils where school_id = $1 and id = $2",
@@ -266,23 +270,41 @@ async fn check_issue(
         Some(true) => {}
     }
     let mut conn = pool.acquire().await?;
-    let Some(parent) = parent_name(&mut conn, school_id, pupil_id, contact_id).await? else {
-        return Ok(Err(
-            "That parent or carer is not one of this pupil's contacts.".to_string(),
-        ));
-    };
-    let policy = policy(pool, school_id).await?;
-    let Some((_, why)) = over_threshold(pool, school_id, Some(pupil_id), today)
+    Ok(parent_name(&mut conn, school_id, pupil_id, contact_id)
         .await?
-        .remove(&pupil_id)
-    else {
-        return Ok(Err(format!(
+        .ok_or_else(|| "That parent or carer is not one of this pupil's contacts.".to_string()))
+}
+
+/// The figures in words if the pupil meets the threshold on `today` (counting only sessions
+/// after `after`), or why not.
+async fn check_threshold(
+    pool: &PgPool,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    after: Option<NaiveDate>,
+    today: NaiveDate,
+) -> Result<Result<String, String>, sqlx::Error> {
+    let policy = policy(pool, school_id).await?;
+    let met = over_threshold(pool, school_id, Some(pupil_id), after, today)
+        .await?
+        .remove(&pupil_id);
+    Ok(match (met, after) {
+        (Some((_, why)), _) => Ok(why),
+        (None, None) => Err(format!(
             "The pupil does not meet the school's threshold for a penalty notice ({} \
              unauthorised sessions within {} school weeks this year). Nothing was issued.",
             policy.penalty_sessions, policy.penalty_school_weeks
-        )));
-    };
-    Ok(Ok((parent, why)))
+        )),
+        (None, Some(last)) => Err(format!(
+            "Since this parent's last notice for this child ({}), the pupil's unauthorised \
+             absence does not meet the school's threshold again ({} sessions within {} school \
+             weeks): absence already answered by a notice cannot ground another. Nothing was \
+             issued.",
+            last.format("%-d %b %Y"),
+            policy.penalty_sessions,
+            policy.penalty_school_weeks
+        )),
+    })
 }
 
 /// Issues a Notice to Improve on `today` with its improvement period, audited.
@@ -305,8 +327,12 @@ pub async fn issue_notice_to_improve(
             "Say what support has been offered: the notice must set it out.".to_string(),
         ));
     }
-    let (parent, why) = match check_issue(pool, school_id, pupil_id, contact_id, today).await? {
-        Ok(found) => found,
+    let parent = match check_parent(pool, school_id, pupil_id, contact_id, today).await? {
+        Ok(parent) => parent,
+        Err(message) => return Ok(Err(message)),
+    };
+    let why = match check_threshold(pool, school_id, pupil_id, None, today).await? {
+        Ok(why) => why,
         Err(message) => return Ok(Err(message)),
     };
     let mut tx = pool.begin().await?;
@@ -356,8 +382,8 @@ pub async fn issue_penalty_notice(
     contact_id: Uuid,
     today: NaiveDate,
 ) -> Result<Result<Uuid, String>, sqlx::Error> {
-    let (parent, why) = match check_issue(pool, school_id, pupil_id, contact_id, today).await? {
-        Ok(found) => found,
+    let parent = match check_parent(pool, school_id, pupil_id, contact_id, today).await? {
+        Ok(parent) => parent,
         Err(message) => return Ok(Err(message)),
     };
     let mut tx = pool.begin().await?;
@@ -388,6 +414,15 @@ pub async fn issue_penalty_notice(
         .collect();
     let sequence = match penalty::next_notice(&earlier, today) {
         Ok(sequence) => sequence,
+        Err(message) => return Ok(Err(message)),
+    };
+    let last_notice = earlier
+        .iter()
+        .filter(|notice| !notice.withdrawn)
+        .map(|notice| notice.issued_on)
+        .max();
+    let why = match check_threshold(pool, school_id, pupil_id, last_notice, today).await? {
+        Ok(why) => why,
         Err(message) => return Ok(Err(message)),
     };
     let notice_to_improve: Option<Uuid> = sqlx::query_scalar(

@@ -170,6 +170,17 @@ async fn only_pupils_over_the_threshold_get_notices_with_the_right_amounts() {
         .unwrap()
         .unwrap();
 
+    // The same absence cannot ground a second notice to the same parent.
+    let same_absence = issue_penalty_notice(&pool, officer.staff_id, school, oliver, parent, today)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        same_absence.contains("already answered by a notice"),
+        "{same_absence}"
+    );
+    assert_eq!(notice_count(&pool).await, 1);
+
     let on = |date: &str| {
         let pool = pool.clone();
         let date = day(date);
