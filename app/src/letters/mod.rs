@@ -91,6 +91,15 @@ pub struct Letter {
     pub deliveries: Vec<Delivery>,
 }
 
+/// The templates page's data: the templates, the letterhead address, and whether the viewer
+/// may edit them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Templates {
+    pub templates: Vec<LetterTemplate>,
+    pub address: String,
+    pub can_edit: bool,
+}
+
 /// What a batch did.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct BatchOutcome {
@@ -139,13 +148,32 @@ fn require_read(school_id: Uuid) -> Result<Viewer, ServerFnError> {
 
 /// The school's templates, one per stage, and whether the viewer may edit them.
 #[server(prefix = "/api/fn", endpoint = "letters/templates")]
-pub async fn load_templates(school_id: Uuid) -> Result<(Vec<LetterTemplate>, bool), ServerFnError> {
+pub async fn load_templates(school_id: Uuid) -> Result<Templates, ServerFnError> {
     use crate::auth::server;
     let viewer = require_read(school_id)?;
-    let templates = queries::templates(&server::pool()?, school_id)
+    let pool = server::pool()?;
+    Ok(Templates {
+        templates: queries::templates(&pool, school_id)
+            .await
+            .map_err(server::internal)?,
+        address: queries::letterhead(&pool, school_id)
+            .await
+            .map_err(server::internal)?,
+        can_edit: may_edit_templates(&viewer, school_id),
+    })
+}
+
+/// Sets the school's postal address on its letterhead; by those who edit templates. Audited.
+#[server(prefix = "/api/fn", endpoint = "letters/save-letterhead")]
+pub async fn save_letterhead(school_id: Uuid, address: String) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require_viewer()?;
+    if !may_edit_templates(&viewer, school_id) {
+        server::require(Permission::ManageSchool, school_id)?;
+    }
+    queries::save_letterhead(&server::pool()?, viewer.staff_id, school_id, &address)
         .await
-        .map_err(server::internal)?;
-    Ok((templates, may_edit_templates(&viewer, school_id)))
+        .map_err(server::internal)
 }
 
 /// Saves a stage's template. A template with a merge field Rollcall does not know is refused,
@@ -260,6 +288,7 @@ fn Letters(viewer: Viewer) -> impl IntoView {
     let school = chosen_school(&viewer);
     let batch = ServerAction::<GenerateBatch>::new();
     let save = ServerAction::<SaveTemplate>::new();
+    let letterhead = ServerAction::<SaveLetterhead>::new();
     let letters = Resource::new(
         move || (school.get().map(|s| s.id), batch.version().get()),
         |(id, _)| async move {
@@ -270,8 +299,14 @@ fn Letters(viewer: Viewer) -> impl IntoView {
         },
     );
     let templates = Resource::new(
-        move || (school.get().map(|s| s.id), save.version().get()),
-        |(id, _)| async move {
+        move || {
+            (
+                school.get().map(|s| s.id),
+                save.version().get(),
+                letterhead.version().get(),
+            )
+        },
+        |(id, _, _)| async move {
             match id {
                 Some(id) => load_templates(id).await.map(|t| Some((id, t))),
                 None => Ok(None),
@@ -349,9 +384,12 @@ fn Letters(viewer: Viewer) -> impl IntoView {
             <Transition fallback=|| view! { <p class="muted">"Loading templates…"</p> }>
                 {move || Suspend::new(async move {
                     match templates.await {
-                        Ok(Some((school_id, (templates, can_edit)))) => templates.into_iter().map(|template| {
-                            view! { <TemplateForm school_id template can_edit save /> }
-                        }).collect_view().into_any(),
+                        Ok(Some((school_id, Templates { templates, address, can_edit }))) => view! {
+                            <Letterhead school_id address can_edit letterhead />
+                            {templates.into_iter().map(|template| {
+                                view! { <TemplateForm school_id template can_edit save /> }
+                            }).collect_view()}
+                        }.into_any(),
                         Ok(None) => ().into_any(),
                         Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
                     }
@@ -389,6 +427,36 @@ fn LetterTable(school_id: Uuid, lines: Vec<LetterLine>) -> impl IntoView {
                 }).collect_view()}
             </tbody>
         </table>
+    }
+}
+
+#[component]
+fn Letterhead(
+    school_id: Uuid,
+    address: String,
+    can_edit: bool,
+    letterhead: ServerAction<SaveLetterhead>,
+) -> impl IntoView {
+    let saved = move || letterhead.value().get().is_some_and(|r| r.is_ok());
+    view! {
+        <details class="letter-template" data-step="letterhead">
+            <summary>"The school's address on every letter"</summary>
+            {if can_edit {
+                view! {
+                    <ActionForm action=letterhead attr:class="stack">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <label for="letterhead-address">"Address, one line each"</label>
+                        <textarea id="letterhead-address" name="address" rows="4">{address}</textarea>
+                        <button type="submit">"Save address"</button>
+                    </ActionForm>
+                    <Show when=saved>
+                        <p class="notice" role="status">"Address saved."</p>
+                    </Show>
+                }.into_any()
+            } else {
+                view! { <p class="letter-address">{address}</p> }.into_any()
+            }}
+        </details>
     }
 }
 

@@ -146,6 +146,50 @@ pub async fn save_template(
         .ok_or_else(|| "The template's stage is not known.".to_string()))
 }
 
+/// The school's postal address, for the letterhead and `{{school.address}}`.
+pub async fn letterhead(pool: &PgPool, school_id: Uuid) -> Result<String, sqlx::Error> {
+    sqlx::query_scalar("select address from schools where id = $1")
+        .bind(school_id)
+        .fetch_one(pool)
+        .await
+}
+
+/// Sets the school's postal address, audited with before and after. Every letter's letterhead
+/// shows the address as it is now; text merged from `{{school.address}}` keeps the one it had.
+pub async fn save_letterhead(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    address: &str,
+) -> Result<(), sqlx::Error> {
+    let address = address
+        .lines()
+        .map(str::trim)
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n");
+    let mut tx = pool.begin().await?;
+    let before: String = sqlx::query_scalar("select address from schools where id = $1 for update")
+        .bind(school_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    sqlx::query("update schools set address = $2 where id = $1")
+        .bind(school_id)
+        .bind(&address)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut *tx,
+        Some(staff_id),
+        Some(school_id),
+        "school_address_changed",
+        &format!("school:{school_id}"),
+        serde_json::json!({ "before": before, "after": address }),
+    )
+    .await?;
+    tx.commit().await
+}
+
 /// What every letter of a school at one moment merges from, besides the case's own values.
 struct SchoolValues {
     name: String,

@@ -16,7 +16,7 @@ use app::{
     letters::{
         MailSettings,
         mail::SmtpRelay,
-        queries::{generate, generate_batch, letter, save_template, templates},
+        queries::{generate, generate_batch, letter, save_letterhead, save_template, templates},
     },
     registers::queries::{MarkWrite, Seen, write_marks},
 };
@@ -309,11 +309,23 @@ async fn the_pdf_is_the_letter_for_those_who_may_read_it() {
     let app = common::spawn().await;
     let fixture = Fixture::new(&app.pool).await;
     let school = fixture.school.id;
-    sqlx::query("update schools set address = '1 Oak Lane, Riverside RV1 2AB' where id = $1")
-        .bind(school)
-        .execute(&app.pool)
-        .await
-        .unwrap();
+    let lead = staff_id(&app.pool, Role::AttendanceLead).await;
+    save_letterhead(
+        &app.pool,
+        lead,
+        school,
+        "1 Oak Lane\n\n  Riverside RV1 2AB  \n",
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        count(
+            &app.pool,
+            "select count(*) from audit_log where action = 'school_address_changed'"
+        )
+        .await,
+        1
+    );
     let case = open_case(&app.pool, school, fixture.school.pupils[0], Step::Meeting).await;
     let officer_id = staff_id(&app.pool, Role::AttendanceOfficer).await;
     let id = generate(&app.pool, officer_id, school, case)
@@ -337,7 +349,8 @@ async fn the_pdf_is_the_letter_for_those_who_may_read_it() {
     let text = String::from_utf8_lossy(&pdf);
     assert!(text.contains("/Count 1"), "one page");
     assert!(text.contains("(Oakfield Academy)"));
-    assert!(text.contains("(1 Oak Lane, Riverside RV1 2AB)"));
+    assert!(text.contains("(1 Oak Lane)"));
+    assert!(text.contains("(Riverside RV1 2AB)"));
     assert!(text.contains("(Dear Sam Khan,)"));
     assert!(text.contains("(Page 1 of 1)"));
 
@@ -368,6 +381,31 @@ async fn the_pdf_is_the_letter_for_those_who_may_read_it() {
             .status(),
         401
     );
+
+    // A long letter runs over pages, each numbered.
+    let long = "Dear {{parent.name}},\n\nA paragraph about attendance that the school wrote.\n"
+        .to_string()
+        + &"Another line of the letter.\n".repeat(90);
+    save_template(&app.pool, lead, school, Step::Meeting, "Meeting", &long)
+        .await
+        .unwrap()
+        .unwrap();
+    let id = generate(&app.pool, officer_id, school, case)
+        .await
+        .unwrap()
+        .unwrap();
+    let pdf = officer
+        .get(app.url(&format!("/api/schools/{school}/letters/{id}/pdf")))
+        .send()
+        .await
+        .unwrap()
+        .bytes()
+        .await
+        .unwrap();
+    let text = String::from_utf8_lossy(&pdf);
+    assert!(text.contains("/Count 3"), "about 100 lines at 47 a page");
+    assert!(text.contains("(Page 3 of 3)"));
+    assert_eq!(text.matches("(Another line of the letter.)").count(), 90);
 }
 
 /// A local SMTP server that accepts every message and keeps each conversation's transcript.
