@@ -208,6 +208,56 @@ fn calls() -> Vec<Call> {
         ),
         call(
             Method::POST,
+            "/api/fn/leave/list",
+            AtEither(TakeRegisters, WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/leave/one",
+            AtEither(TakeRegisters, WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/leave/request",
+            AtEither(TakeRegisters, WorkCases),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/leave/decide", At(DecideLeave), Form),
+        call(Method::POST, "/api/fn/leave/taken", At(TakeRegisters), Form),
+        call(
+            Method::POST,
+            "/api/fn/penalty-notices/list",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/penalty-notices/improve",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/penalty-notices/issue",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/penalty-notices/paid",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/penalty-notices/withdraw",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
             "/api/fn/school/add-closure",
             At(ManageSchool),
             Form,
@@ -400,6 +450,30 @@ fn request(
                 Uuid::nil()
             )
         }
+        // Leave and penalty notices: made-up requests and notices, or no parent chosen, are
+        // refused after the permission check (404 or 422); nothing is written.
+        "/api/fn/leave/one" => format!("school_id={school}&request_id={}", Uuid::nil()),
+        "/api/fn/leave/request" => format!(
+            "school_id={school}&pupil_id={pupil}&contact_id=&first_date=2026-12-01&first_session=AM&last_date=2026-12-01&last_session=PM&ground=C&parent_reason=walk&received_on=2026-11-20"
+        ),
+        "/api/fn/leave/decide" => format!(
+            "school_id={school}&request_id={}&decision=approve&reason=walk",
+            Uuid::nil()
+        ),
+        "/api/fn/leave/taken" => format!("school_id={school}&request_id={}", Uuid::nil()),
+        "/api/fn/penalty-notices/improve" => format!(
+            "school_id={school}&pupil_id={pupil}&contact_id=&improvement_ends_on=2026-12-18&support_offered=walk"
+        ),
+        "/api/fn/penalty-notices/issue" => {
+            format!("school_id={school}&pupil_id={pupil}&contact_id=")
+        }
+        "/api/fn/penalty-notices/paid" => format!(
+            "school_id={school}&notice_id={}&paid_on=2026-11-20&amount=80",
+            Uuid::nil()
+        ),
+        "/api/fn/penalty-notices/withdraw" => {
+            format!("school_id={school}&notice_id={}&reason=walk", Uuid::nil())
+        }
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }
@@ -496,6 +570,14 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         // The walk has no case: allowed callers get past the permission check to "no such".
         "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        "/api/fn/leave/one" => Some(StatusCode::NOT_FOUND),
+        "/api/fn/leave/request"
+        | "/api/fn/leave/decide"
+        | "/api/fn/leave/taken"
+        | "/api/fn/penalty-notices/improve"
+        | "/api/fn/penalty-notices/issue"
+        | "/api/fn/penalty-notices/paid"
+        | "/api/fn/penalty-notices/withdraw" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         _ => None,
     }
 }
