@@ -3,7 +3,8 @@
 //! improvement period, and penalty notices per parent per child with their amount, deadlines and
 //! status (`domain::penalty`). A further notice to the same parent for the same child needs the
 //! threshold met again by unauthorised sessions after their last notice: absence already answered
-//! by a notice never grounds another.
+//! by a notice never grounds another. A parent given a Notice to Improve gets its whole
+//! improvement period before a penalty notice.
 //!
 //! Who may do what: those who work cases issue notices and record payments and withdrawals;
 //! those who read reports read them. Every write is audited.

@@ -425,14 +425,30 @@ pub async fn issue_penalty_notice(
         Ok(why) => why,
         Err(message) => return Ok(Err(message)),
     };
-    let notice_to_improve: Option<Uuid> = sqlx::query_scalar(
-        "select id from notices_to_improve where school_id = $1 and pupil_id = $2
-         order by issued_on desc limit 1",
+    // A Notice to Improve gives the parent its whole improvement period first.
+    let notice_to_improve: Option<(Uuid, NaiveDate)> = sqlx::query_as(
+        "select id, improvement_ends_on from notices_to_improve
+         where school_id = $1 and pupil_id = $2
+           and (contact_id = $3 or lower(parent_name) = lower($4))
+         order by improvement_ends_on desc limit 1",
     )
     .bind(school_id)
     .bind(pupil_id)
+    .bind(contact_id)
+    .bind(&parent)
     .fetch_optional(&mut *tx)
     .await?;
+    if let Some((_, ends_on)) = notice_to_improve
+        && ends_on >= today
+    {
+        return Ok(Err(format!(
+            "This parent's Notice to Improve gives them until {} to improve: a penalty notice \
+             may follow only after that, if attendance has not improved enough. Nothing was \
+             issued.",
+            ends_on.format("%-d %b %Y")
+        )));
+    }
+    let notice_to_improve = notice_to_improve.map(|(id, _)| id);
     let id: Uuid = sqlx::query_scalar(
         "insert into penalty_notices (school_id, pupil_id, contact_id, parent_name, issued_on,
             sequence, why, notice_to_improve_id, issued_by)

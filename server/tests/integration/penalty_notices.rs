@@ -165,6 +165,19 @@ async fn only_pupils_over_the_threshold_get_notices_with_the_right_amounts() {
     .await
     .unwrap()
     .unwrap();
+    // Not during the improvement period; once it has passed, the notice may follow.
+    let too_soon = issue_penalty_notice(&pool, officer.staff_id, school, oliver, parent, today)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(too_soon.contains("until 18 Dec 2026"), "{too_soon}");
+    assert_eq!(notice_count(&pool).await, 0);
+    sqlx::query(
+        "update notices_to_improve set issued_on = '2026-10-01', improvement_ends_on = '2026-11-19'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     let id = issue_penalty_notice(&pool, officer.staff_id, school, oliver, parent, today)
         .await
         .unwrap()
