@@ -40,7 +40,7 @@ pub const FIELDS: &[(&str, &str)] = &[
     ),
     (
         "figures.period",
-        "the period of the figures, like 1 September 2026 to 20 November 2026",
+        "the period of the figures, to follow \"between\": 1 September 2026 and 20 November 2026",
     ),
     (
         "figures.why",

@@ -483,7 +483,7 @@ fn TemplateForm(
     );
     view! {
         <details class="letter-template" data-step=key>
-            <summary>{heading}" · "<span class="muted">{meta}</span></summary>
+            <summary>{heading}<span class="muted">{format!(" · {meta}")}</span></summary>
             {if can_edit {
                 view! {
                     <ActionForm action=save attr:class="stack">

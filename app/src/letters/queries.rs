@@ -651,10 +651,8 @@ pub async fn email(
     .bind(staff_id)
     .fetch_one(pool)
     .await?;
-    let body = format!(
-        "{}\n\n{}\n{}",
-        letter.body, letter.school_name, letter.school_address
-    );
+    // The letter as written; its letterhead's address goes below, as a signature would.
+    let body = format!("{}\n\n{}", letter.body.trim_end(), letter.school_address);
     let sent = mail::send(
         relay,
         &letter.recipient_name,
