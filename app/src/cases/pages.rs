@@ -293,6 +293,7 @@ fn Event(
                 {(event.kind == "proposed" && event.answered).then_some(" · Answered")}
             </p>
             <p>{event.summary.clone()}</p>
+            {crate::letters::timeline_link(school_id, &event.kind, &event.detail)}
             <Show when=move || open_proposal>
                 <div class="case-answer">
                     <ActionForm action=answer attr:class="inline-form">

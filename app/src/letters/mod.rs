@@ -659,6 +659,19 @@ fn LetterView(
     }
 }
 
+/// For a letter's entry on a case's timeline (generated or emailed), a link to the letter.
+pub fn timeline_link(
+    school_id: Uuid,
+    kind: &str,
+    detail: &serde_json::Value,
+) -> Option<impl IntoView + use<>> {
+    let letter_id = detail.get("letter_id")?.as_str()?;
+    let letter_id = Uuid::parse_str(letter_id).ok()?;
+    kind.starts_with("letter").then(|| {
+        view! { <p><A href=letter_link(school_id, letter_id)>"Read the letter"</A></p> }
+    })
+}
+
 /// The letters of one case on its page: generate the stage's letter, and open those generated.
 #[component]
 pub fn CaseLetters(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl IntoView {
@@ -709,5 +722,50 @@ pub fn CaseLetters(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl IntoV
                 }
             })}
         </Suspense>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::{Grant, SchoolRef};
+
+    fn viewer(role: Role, school_id: Uuid) -> Viewer {
+        Viewer {
+            staff_id: Uuid::new_v4(),
+            trust_id: Uuid::new_v4(),
+            name: "Someone".into(),
+            email: "someone@school.test".into(),
+            grants: vec![Grant {
+                role,
+                school_id: Some(school_id),
+            }],
+            schools: vec![SchoolRef {
+                id: school_id,
+                name: "Oakfield Academy".into(),
+            }],
+            via_token: false,
+        }
+    }
+
+    #[test]
+    fn administrators_and_the_attendance_lead_edit_templates_at_their_own_school() {
+        let school = Uuid::new_v4();
+        for role in Role::ALL {
+            let expected = matches!(role, Role::SchoolAdmin | Role::AttendanceLead);
+            let at_school = role != Role::TrustAdmin;
+            if at_school {
+                assert_eq!(
+                    may_edit_templates(&viewer(role, school), school),
+                    expected,
+                    "{role:?}"
+                );
+            }
+        }
+        let elsewhere = Uuid::new_v4();
+        assert!(!may_edit_templates(
+            &viewer(Role::AttendanceLead, school),
+            elsewhere
+        ));
     }
 }

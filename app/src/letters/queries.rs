@@ -688,7 +688,7 @@ pub async fn email(
         .bind(letter.line.case_id)
         .bind(staff_id)
         .bind(format!("Letter emailed to {to}: {}", letter.line.subject))
-        .bind(serde_json::json!({ "to": to }))
+        .bind(serde_json::json!({ "to": to, "letter_id": letter_id }))
         .bind(serde_json::json!({ "letter_id": letter_id }))
         .execute(&mut *tx)
         .await?;
