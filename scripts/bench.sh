@@ -1,10 +1,13 @@
 #!/usr/bin/env bash
-# `make bench`: the registers and figures benchmarks (server/benches/registers.rs) against the
-# benchmark trust: 10 schools × 1,200 pupils with every mark of the current academic year, in a
-# database of its own, rollcall_bench, beside the private cluster's others. Built in release.
+# `make bench`: the registers and figures benchmarks (server/benches/registers.rs) and the late
+# door's sync push (server/benches/sync.rs) against the benchmark trust: 10 schools × 1,200
+# pupils with every mark of the current academic year, in a database of its own, rollcall_bench,
+# beside the private cluster's others. Built with Cargo's `bench` profile (Cargo.toml: release's
+# optimisation without LTO, 16 codegen units), the seeding binary too.
 #
 #   make bench                        every case
 #   scripts/bench.sh save             only the cases whose names contain "save"
+#   scripts/bench.sh "sync push"      only the sync push cases
 #
 # The trust is seeded once (about a minute and a half) and reused by every later run. To make it
 # again, for a new academic year or after the seed changed:
@@ -30,9 +33,11 @@ if [ "$(psql "$BASE_URL" -Atc "select count(*) from pg_database where datname = 
   psql "$BASE_URL" -qc "create database \"$BENCH_DB\""
 fi
 
-step "build (release)"
-cargo build --release -p server --bin rollcall
-cargo bench -p server --bench registers --no-run
+# The `bench` profile's artefacts go in Cargo's release directory.
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+step "build (bench profile)"
+nice -n 10 cargo build --profile bench -p server --bin rollcall
+nice -n 10 cargo bench -p server --bench registers --bench sync --no-run
 
 # The last school day of the current academic year: the seed ends the summer term on 21 July,
 # or the Friday before when that is a weekend (server/src/seed/calendar.rs).
@@ -50,7 +55,7 @@ if [ "$(psql "$BENCH_URL" -Atc "select count(*) from pg_tables where tablename =
   echo "reusing the trust already in $BENCH_DB" >&2
 else
   echo "seeding $BENCH_DB with marks through $THROUGH (once; later runs reuse it)" >&2
-  DATABASE_URL="$BENCH_URL" target/release/rollcall seed demo \
+  DATABASE_URL="$BENCH_URL" "$TARGET_DIR/release/rollcall" seed demo \
     --schools 10 --pupils 1200 --through "$THROUGH"
   # Statistics and the visibility map, as autovacuum would leave a database in use.
   psql "$BENCH_URL" -qc 'vacuum analyze'
@@ -59,4 +64,4 @@ fi
 step "benchmarks"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(free -g | awk '/^Mem:/ {print $2}') GiB" >&2
-DATABASE_URL="$BENCH_URL" cargo bench -p server --bench registers -- "$@"
+DATABASE_URL="$BENCH_URL" cargo bench -p server --bench registers --bench sync -- "$@"

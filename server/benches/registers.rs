@@ -18,13 +18,11 @@
 //! `cargo bench -p server --bench registers -- save` runs only the cases whose names contain
 //! "save".
 
-use std::{
-    collections::{BTreeMap, HashSet},
-    hint::black_box,
-    time::{Duration, Instant},
-};
+mod common;
 
-use anyhow::{Context, bail};
+use std::{hint::black_box, time::Instant};
+
+use anyhow::bail;
 use app::{
     attendance::{self, Grouping, queries::refresh_totals},
     domain::codes::Session,
@@ -34,30 +32,25 @@ use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
+use common::{
+    Filter, Trust, check, measure, print_results, school_days, skip_foreign_keys, undo_everything,
+    vacuum,
+};
+
 /// The pupils on a register the bench saves: a whole form of this size.
 const REGISTER_SIZE: usize = 30;
-
-/// Runs before the measured ones, to fill caches and connections.
-const WARM_UP: usize = 3;
 
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     // `cargo bench` passes `--bench`; any other argument picks cases by name.
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|arg| !arg.starts_with('-'))
-        .collect();
-    let wanted = |name: &str| filter.is_empty() || filter.iter().any(|f| name.contains(f));
+    let filter = Filter::from_args();
+    let wanted = |name: &str| filter.wants(name);
 
-    let url = std::env::var("DATABASE_URL")
-        .context("DATABASE_URL is not set: run the benchmarks with `make bench`")?;
-    let pool = server::db::connect(&url).await?;
-    server::db::migrate(&pool).await?;
+    let pool = common::connect().await?;
     let trust = Trust::load(&pool).await?;
     undo_everything(&pool).await?;
-    let watermark: i64 = sqlx::query_scalar("select coalesce(max(id), 0) from marks")
-        .fetch_one(&pool)
-        .await?;
+    vacuum(&pool).await?;
+    let watermark = common::watermark(&pool).await?;
     trust.describe(&pool).await?;
 
     let mut results = Vec::new();
@@ -357,92 +350,10 @@ async fn main() -> anyhow::Result<()> {
         );
     }
 
-    // Undoing the iterations left dead rows; vacuum makes their space reusable, so the bench
-    // database stays the same size however often this runs.
     undo_everything(&pool).await?;
-    sqlx::raw_sql("vacuum analyze marks, attendance_totals, registers_taken")
-        .execute(&pool)
-        .await?;
-
-    println!();
-    println!(
-        "{:<48} {:>10} {:>10} {:>10} {:>6}",
-        "case", "median ms", "p95 ms", "min ms", "runs"
-    );
-    for result in &results {
-        println!(
-            "{:<48} {:>10.2} {:>10.2} {:>10.2} {:>6}",
-            result.name,
-            millis(result.median),
-            millis(result.p95),
-            millis(result.min),
-            result.runs
-        );
-    }
+    vacuum(&pool).await?;
+    print_results(&results);
     Ok(())
-}
-
-struct Stats {
-    name: &'static str,
-    runs: usize,
-    median: Duration,
-    p95: Duration,
-    min: Duration,
-}
-
-/// Runs a case `WARM_UP` times unmeasured, then `runs` times. Each run returns how long the
-/// part worth measuring took.
-async fn measure(
-    name: &'static str,
-    runs: usize,
-    mut run: impl AsyncFnMut(usize) -> anyhow::Result<Duration>,
-) -> anyhow::Result<Stats> {
-    eprint!("{name}: ");
-    for i in 0..WARM_UP {
-        run(i).await.with_context(|| format!("warming up {name}"))?;
-    }
-    let mut times = Vec::with_capacity(runs);
-    for i in 0..runs {
-        times.push(
-            run(WARM_UP + i)
-                .await
-                .with_context(|| format!("running {name}"))?,
-        );
-    }
-    times.sort();
-    let median = if runs % 2 == 1 {
-        times[runs / 2]
-    } else {
-        (times[runs / 2 - 1] + times[runs / 2]) / 2
-    };
-    // Nearest rank.
-    let p95 = times[(runs * 95).div_ceil(100) - 1];
-    let stats = Stats {
-        name,
-        runs,
-        median,
-        p95,
-        min: times[0],
-    };
-    eprintln!(
-        "median {:.2} ms, p95 {:.2} ms, min {:.2} ms over {runs} runs",
-        millis(stats.median),
-        millis(stats.p95),
-        millis(stats.min)
-    );
-    Ok(stats)
-}
-
-fn millis(duration: Duration) -> f64 {
-    duration.as_secs_f64() * 1000.0
-}
-
-fn check(ok: bool, what: &str) -> anyhow::Result<()> {
-    if ok {
-        Ok(())
-    } else {
-        bail!("the result did not have {what}: is the bench database the benchmark trust?")
-    }
 }
 
 fn expect(
@@ -454,83 +365,6 @@ fn expect(
         Ok(saved) if ok(&saved) => Ok(()),
         Ok(saved) => bail!("the save did not make {what}: {saved:?}"),
         Err(refused) => bail!("the save was refused: {refused:?}"),
-    }
-}
-
-/// The benchmark trust: its schools, the period its marks cover, someone to save as.
-struct Trust {
-    /// Secondaries first, by name, so the first is the same secondary every run.
-    schools: Vec<Uuid>,
-    /// The first day of the academic year and the last day with marks.
-    from: NaiveDate,
-    to: NaiveDate,
-    staff_id: Uuid,
-}
-
-impl Trust {
-    async fn load(pool: &PgPool) -> anyhow::Result<Trust> {
-        // The bench deletes every mark the seed did not write: never let it near real data.
-        let (database, trusts): (String, Vec<String>) = sqlx::query_as(
-            "select current_database(), array(select name from trusts order by name)",
-        )
-        .fetch_one(pool)
-        .await?;
-        if !database.contains("bench") || trusts != ["Riverside Learning Trust"] {
-            bail!(
-                "{database} is not a bench database with only the demo trust in it (it has \
-                 {trusts:?}); the bench undoes every write it finds, so it runs only on a \
-                 database whose name has \"bench\" in it, seeded by `make bench`"
-            );
-        }
-        let schools: Vec<Uuid> =
-            sqlx::query_scalar("select id from schools order by phase = 'secondary' desc, name")
-                .fetch_all(pool)
-                .await?;
-        let Some(&first) = schools.first() else {
-            bail!("the bench database has no schools: seed it with `make bench`");
-        };
-        let to: NaiveDate = sqlx::query_scalar(
-            "select max(session_date) from marks where school_id = $1 and is_current",
-        )
-        .bind(first)
-        .fetch_one(pool)
-        .await
-        .context("the bench database has no marks: seed it with `make bench`")?;
-        let from: NaiveDate = sqlx::query_scalar(
-            "select starts_on from academic_years
-             where school_id = $1 and starts_on <= $2 order by starts_on desc limit 1",
-        )
-        .bind(first)
-        .bind(to)
-        .fetch_one(pool)
-        .await?;
-        let staff_id: Uuid = sqlx::query_scalar("select id from staff order by email limit 1")
-            .fetch_one(pool)
-            .await?;
-        Ok(Trust {
-            schools,
-            from,
-            to,
-            staff_id,
-        })
-    }
-
-    /// What the figures are measured on.
-    async fn describe(&self, pool: &PgPool) -> anyhow::Result<()> {
-        let (version, pupils, marks, totals): (String, i64, i64, i64) = sqlx::query_as(
-            "select current_setting('server_version'), (select count(*) from pupils),
-                    (select count(*) from marks), (select count(*) from attendance_totals)",
-        )
-        .fetch_one(pool)
-        .await?;
-        println!(
-            "PostgreSQL {version}; {} schools, {pupils} pupils, {marks} marks, {totals} \
-             attendance_totals rows; marks from {} to {}",
-            self.schools.len(),
-            self.from,
-            self.to
-        );
-        Ok(())
     }
 }
 
@@ -647,68 +481,4 @@ impl Form {
         tx.commit().await?;
         Ok(())
     }
-}
-
-/// Puts back anything a stopped bench left: the seed writes only current `demo` marks and no
-/// registers taken or imports.
-async fn undo_everything(pool: &PgPool) -> anyhow::Result<()> {
-    let mut tx = pool.begin().await?;
-    skip_foreign_keys(&mut tx).await?;
-    let mut touched: Vec<(Uuid, Uuid, NaiveDate)> = sqlx::query_as(
-        "delete from marks where source <> 'demo' returning school_id, pupil_id, session_date",
-    )
-    .fetch_all(&mut *tx)
-    .await?;
-    touched.extend(
-        sqlx::query_as::<_, (Uuid, Uuid, NaiveDate)>(
-            "update marks set is_current = true where not is_current
-             returning school_id, pupil_id, session_date",
-        )
-        .fetch_all(&mut *tx)
-        .await?,
-    );
-    let mut by_school: BTreeMap<Uuid, (NaiveDate, HashSet<Uuid>)> = BTreeMap::new();
-    for (school_id, pupil_id, date) in touched {
-        let entry = by_school
-            .entry(school_id)
-            .or_insert_with(|| (date, HashSet::new()));
-        entry.0 = entry.0.min(date);
-        entry.1.insert(pupil_id);
-    }
-    for (school_id, (from, pupils)) in by_school {
-        let pupils: Vec<Uuid> = pupils.into_iter().collect();
-        refresh_totals(&mut tx, school_id, &pupils, from).await?;
-    }
-    sqlx::query("delete from registers_taken")
-        .execute(&mut *tx)
-        .await?;
-    sqlx::query("delete from imports").execute(&mut *tx).await?;
-    tx.commit().await?;
-    Ok(())
-}
-
-/// Deleting a mark makes PostgreSQL check that no mark replaces it, and no index serves
-/// `marks (school_id, replaces_id)`, so each deleted mark would cost a scan of every mark.
-/// The marks the bench deletes are replaced only by other marks it deletes in the same
-/// statement, so for the rest of this transaction the checks are skipped (the database's
-/// owner, which the private cluster's `rollcall` is, may do so).
-async fn skip_foreign_keys(conn: &mut PgConnection) -> anyhow::Result<()> {
-    sqlx::query("set local session_replication_role = replica")
-        .execute(conn)
-        .await
-        .context("the bench needs to be a superuser of the bench database to undo its writes")?;
-    Ok(())
-}
-
-async fn school_days(
-    pool: &PgPool,
-    school_id: Uuid,
-    from: NaiveDate,
-    to: NaiveDate,
-) -> anyhow::Result<Vec<NaiveDate>> {
-    let days = app::school::queries::school_days(pool, school_id, from, to).await?;
-    if days.is_empty() {
-        bail!("the bench school has no school days from {from} to {to}");
-    }
-    Ok(days)
 }

@@ -1,7 +1,7 @@
 //! Every query of the statistics engine: keeping each pupil's running totals correct when marks
 //! change, and reading the figures of any period from them.
 
-use chrono::NaiveDate;
+use chrono::{Datelike, NaiveDate};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -21,8 +21,9 @@ fn codes_in(category: Category) -> Vec<&'static str> {
         .collect()
 }
 
-/// Rebuilds the running totals of these pupils from `from` onwards, after their marks changed.
-/// Run it in the transaction that changed the marks, so the figures are never out of step.
+/// Rebuilds the running totals of these pupils from `from` onwards, after their marks changed,
+/// and their monthly counts from the month `from` falls in. Run it in the transaction that
+/// changed the marks, so the figures are never out of step.
 pub async fn refresh_totals(
     conn: &mut PgConnection,
     school_id: Uuid,
@@ -32,20 +33,31 @@ pub async fn refresh_totals(
     if pupil_ids.is_empty() {
         return Ok(());
     }
+    let month = from.with_day(1).unwrap_or(from);
     sqlx::query(
-        "delete from attendance_totals
+        "with months as (
+            delete from attendance_months
+            where school_id = $1 and pupil_id = any($2) and month >= $4
+         )
+         delete from attendance_totals
          where school_id = $1 and pupil_id = any($2) and session_date >= $3",
     )
     .bind(school_id)
     .bind(pupil_ids)
     .bind(from)
+    .bind(month)
     .execute(&mut *conn)
     .await?;
+    // One statement: the running totals from `from` (each pupil's total before it plus the
+    // days since), then the months from `month`, each the last running total in it less the
+    // one before it, read from the totals kept before `from` and those just written.
     sqlx::query(
         "with base as (
-            select t.* from unnest($2::uuid[]) as p(id)
+            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised,
+                t.late_before_close, t.late_after_close
+            from unnest($2::uuid[]) as p(id)
             cross join lateral (
-                select pupil_id, present, aea, authorised, unauthorised, late_before_close,
+                select present, aea, authorised, unauthorised, late_before_close,
                     late_after_close
                 from attendance_totals
                 where school_id = $1 and pupil_id = p.id and session_date < $3
@@ -62,18 +74,62 @@ pub async fn refresh_totals(
             from marks
             where school_id = $1 and pupil_id = any($2) and session_date >= $3 and is_current
             group by pupil_id, session_date
+         ), written as (
+            insert into attendance_totals (school_id, pupil_id, session_date, present, aea,
+                authorised, unauthorised, late_before_close, late_after_close)
+            select $1, d.pupil_id, d.session_date,
+                coalesce(b.present, 0) + sum(d.present) over w,
+                coalesce(b.aea, 0) + sum(d.aea) over w,
+                coalesce(b.authorised, 0) + sum(d.authorised) over w,
+                coalesce(b.unauthorised, 0) + sum(d.unauthorised) over w,
+                coalesce(b.late_before_close, 0) + sum(d.late_before_close) over w,
+                coalesce(b.late_after_close, 0) + sum(d.late_after_close) over w
+            from days d left join base b using (pupil_id)
+            window w as (partition by d.pupil_id order by d.session_date)
+            returning pupil_id, session_date, present, aea, authorised, unauthorised,
+                late_before_close, late_after_close
+         ), totals as (
+            select pupil_id, session_date, present, aea, authorised, unauthorised,
+                late_before_close, late_after_close
+            from attendance_totals
+            where school_id = $1 and pupil_id = any($2) and session_date >= $10
+              and session_date < $3
+            union all
+            select * from written
+         ), month_base as (
+            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised,
+                t.late_before_close, t.late_after_close
+            from unnest($2::uuid[]) as p(id)
+            cross join lateral (
+                select present, aea, authorised, unauthorised, late_before_close,
+                    late_after_close
+                from attendance_totals
+                where school_id = $1 and pupil_id = p.id and session_date < $10
+                order by session_date desc limit 1
+            ) t
+         ), ends as (
+            select distinct on (pupil_id, date_trunc('month', session_date))
+                pupil_id, date_trunc('month', session_date)::date as month,
+                min(session_date) over (partition by pupil_id, date_trunc('month', session_date))
+                    as first_date,
+                session_date as last_date,
+                present, aea, authorised, unauthorised, late_before_close, late_after_close
+            from totals
+            order by pupil_id, date_trunc('month', session_date), session_date desc
          )
-         insert into attendance_totals (school_id, pupil_id, session_date, present, aea,
-             authorised, unauthorised, late_before_close, late_after_close)
-         select $1, d.pupil_id, d.session_date,
-             coalesce(b.present, 0) + sum(d.present) over w,
-             coalesce(b.aea, 0) + sum(d.aea) over w,
-             coalesce(b.authorised, 0) + sum(d.authorised) over w,
-             coalesce(b.unauthorised, 0) + sum(d.unauthorised) over w,
-             coalesce(b.late_before_close, 0) + sum(d.late_before_close) over w,
-             coalesce(b.late_after_close, 0) + sum(d.late_after_close) over w
-         from days d left join base b using (pupil_id)
-         window w as (partition by d.pupil_id order by d.session_date)",
+         insert into attendance_months (school_id, month, pupil_id, first_date, last_date,
+             present, aea, authorised, unauthorised, late_before_close, late_after_close)
+         select $1, e.month, e.pupil_id, e.first_date, e.last_date,
+             e.present - coalesce(lag(e.present) over w, b.present, 0),
+             e.aea - coalesce(lag(e.aea) over w, b.aea, 0),
+             e.authorised - coalesce(lag(e.authorised) over w, b.authorised, 0),
+             e.unauthorised - coalesce(lag(e.unauthorised) over w, b.unauthorised, 0),
+             e.late_before_close - coalesce(lag(e.late_before_close) over w,
+                 b.late_before_close, 0),
+             e.late_after_close - coalesce(lag(e.late_after_close) over w,
+                 b.late_after_close, 0)
+         from ends e left join month_base b using (pupil_id)
+         window w as (partition by e.pupil_id order by e.month)",
     )
     .bind(school_id)
     .bind(pupil_ids)
@@ -84,6 +140,7 @@ pub async fn refresh_totals(
     .bind(codes_in(Category::Unauthorised))
     .bind(Code::Late.as_str())
     .bind(Code::LateAfterClose.as_str())
+    .bind(month)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -144,8 +201,13 @@ struct PupilRow {
 }
 
 /// Each enrolment's sessions at these schools between two dates (both included), counted only while
-/// the pupil was on roll. Two index probes per pupil: the running total on the last day with
-/// marks in the period, less the one before it starts.
+/// the pupil was on roll.
+///
+/// The months the period covers are read in one range of `attendance_months` and added up per
+/// pupil. That is exact for a pupil when none of their months with marks is cut by the period or
+/// by their admission or leaving (this academic year to date, whole months, whole terms that
+/// start and end with a month's marks). For any other pupil, two probes of the running totals:
+/// the total on the last day with marks in the period, less the one before it starts.
 pub async fn pupil_figures(
     pool: &PgPool,
     school_ids: &[Uuid],
@@ -158,26 +220,62 @@ pub async fn pupil_figures(
                 || coalesce(p.preferred_first_name, p.legal_first_name) as name,
             f.name as form, y.name as year, y.nc_year, p.sen_status, p.free_school_meals,
             p.eal, p.sex,
-            (coalesce(hi.present, 0) - coalesce(lo.present, 0))::bigint as present,
-            (coalesce(hi.aea, 0) - coalesce(lo.aea, 0))::bigint as aea,
-            (coalesce(hi.authorised, 0) - coalesce(lo.authorised, 0))::bigint as authorised,
-            (coalesce(hi.unauthorised, 0) - coalesce(lo.unauthorised, 0))::bigint as unauthorised,
-            (coalesce(hi.late_before_close, 0) - coalesce(lo.late_before_close, 0))::bigint
-                as late_before_close,
-            (coalesce(hi.late_after_close, 0) - coalesce(lo.late_after_close, 0))::bigint
-                as late_after_close
+            (case when x.probe then coalesce(hi.present, 0) - coalesce(lo.present, 0)
+                else coalesce(m.present, 0) end)::bigint as present,
+            (case when x.probe then coalesce(hi.aea, 0) - coalesce(lo.aea, 0)
+                else coalesce(m.aea, 0) end)::bigint as aea,
+            (case when x.probe then coalesce(hi.authorised, 0) - coalesce(lo.authorised, 0)
+                else coalesce(m.authorised, 0) end)::bigint as authorised,
+            (case when x.probe then coalesce(hi.unauthorised, 0) - coalesce(lo.unauthorised, 0)
+                else coalesce(m.unauthorised, 0) end)::bigint as unauthorised,
+            (case when x.probe
+                then coalesce(hi.late_before_close, 0) - coalesce(lo.late_before_close, 0)
+                else coalesce(m.late_before_close, 0) end)::bigint as late_before_close,
+            (case when x.probe
+                then coalesce(hi.late_after_close, 0) - coalesce(lo.late_after_close, 0)
+                else coalesce(m.late_after_close, 0) end)::bigint as late_after_close
          from pupils p
          join year_groups y on y.school_id = p.school_id and y.id = p.year_group_id
          left join forms f on f.school_id = p.school_id and f.id = p.form_id
+         -- The whole months of marks inside the period, and whether any month is cut by it.
+         left join (
+            select a.school_id, a.pupil_id,
+                sum(a.present) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as present,
+                sum(a.aea) filter (where a.first_date >= $2 and a.last_date <= $3) as aea,
+                sum(a.authorised) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as authorised,
+                sum(a.unauthorised) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as unauthorised,
+                sum(a.late_before_close) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as late_before_close,
+                sum(a.late_after_close) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as late_after_close,
+                bool_or(a.first_date < $2 or a.last_date > $3) as cut,
+                min(a.first_date) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as first_date,
+                max(a.last_date) filter (where a.first_date >= $2 and a.last_date <= $3)
+                    as last_date
+            from attendance_months a
+            where a.school_id = any($1) and a.month >= date_trunc('month', $2::date)::date
+              and a.month <= $3 and a.last_date >= $2 and a.first_date <= $3
+            group by a.school_id, a.pupil_id
+         ) m on m.school_id = p.school_id and m.pupil_id = p.id
+         -- The running totals are needed when a month is cut, by the period or by the pupil's
+         -- admission or leaving.
+         cross join lateral (
+            select coalesce(m.cut or m.first_date < p.admitted_on or m.last_date > p.left_on,
+                false) as probe
+         ) x
          left join lateral (
             select * from attendance_totals t
-            where t.school_id = p.school_id and t.pupil_id = p.id
+            where x.probe and t.school_id = p.school_id and t.pupil_id = p.id
               and t.session_date <= least($3::date, p.left_on)
             order by t.session_date desc limit 1
          ) hi on true
          left join lateral (
             select * from attendance_totals t
-            where t.school_id = p.school_id and t.pupil_id = p.id
+            where x.probe and t.school_id = p.school_id and t.pupil_id = p.id
               and t.session_date < greatest($2::date, p.admitted_on)
             order by t.session_date desc limit 1
          ) lo on true
@@ -228,8 +326,6 @@ pub async fn pupil_attendance(
 ) -> Result<Option<super::PupilAttendanceRecord>, sqlx::Error> {
     use std::collections::{BTreeMap, HashMap, HashSet};
 
-    use chrono::Datelike;
-
     use super::{CalendarDay, CalendarDayKind};
     use crate::{
         domain::codes::Session,
@@ -244,12 +340,16 @@ pub async fn pupil_attendance(
         form: Option<String>,
         admitted_on: NaiveDate,
         left_on: Option<NaiveDate>,
+        time_zone: String,
     }
+    // The pupil and the school's time zone (for today) in one round trip.
     let Some(pupil) = sqlx::query_as::<_, Pupil>(
         "select coalesce(p.preferred_first_name, p.legal_first_name) || ' '
                 || coalesce(p.preferred_last_name, p.legal_last_name) as name,
-                p.upn, f.name as form, p.admitted_on, p.left_on
-         from pupils p left join forms f on f.school_id = p.school_id and f.id = p.form_id
+                p.upn, f.name as form, p.admitted_on, p.left_on, s.time_zone
+         from pupils p
+         join schools s on s.id = p.school_id
+         left join forms f on f.school_id = p.school_id and f.id = p.form_id
          where p.school_id = $1 and p.id = $2",
     )
     .bind(school_id)
@@ -259,10 +359,11 @@ pub async fn pupil_attendance(
     else {
         return Ok(None);
     };
-    let today = school::today_at(pool, school_id)
-        .await?
-        .ok_or(sqlx::Error::RowNotFound)?;
-    let to = to.unwrap_or(today);
+    // Today on the school's clocks, as `school::queries::today_at` has it.
+    let to = to.unwrap_or_else(|| {
+        let zone: chrono_tz::Tz = pupil.time_zone.parse().unwrap_or(chrono_tz::Europe::London);
+        chrono::Utc::now().with_timezone(&zone).date_naive()
+    });
     let from = match from {
         Some(from) => from,
         None => sqlx::query_scalar::<_, NaiveDate>(
@@ -288,7 +389,8 @@ pub async fn pupil_attendance(
         recorded_at: chrono::DateTime<chrono::Utc>,
         amended: bool,
     }
-    let marks: Vec<Mark> = sqlx::query_as(
+    // The rest does not depend on each other: asked side by side, on the pool's connections.
+    let marks = sqlx::query_as::<_, Mark>(
         "select m.id, m.session_date, m.session, m.code, m.minutes_late, m.source,
                 s.display_name as recorded_by, m.recorded_at, m.replaces_id is not null as amended
          from marks m left join staff s on s.id = m.recorded_by
@@ -300,23 +402,23 @@ pub async fn pupil_attendance(
     .bind(pupil_id)
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
-    .await?;
-    let school_days: HashSet<NaiveDate> = school::school_days(pool, school_id, from, to)
-        .await?
-        .into_iter()
-        .collect();
-    let closures: HashSet<NaiveDate> = sqlx::query_scalar(
+    .fetch_all(pool);
+    let closures = sqlx::query_scalar::<_, NaiveDate>(
         "select closed_on from calendar_closures
          where school_id = $1 and closed_on between $2 and $3",
     )
     .bind(school_id)
     .bind(from)
     .bind(to)
-    .fetch_all(pool)
-    .await?
-    .into_iter()
-    .collect();
+    .fetch_all(pool);
+    let (marks, school_days, closures, amendments) = tokio::try_join!(
+        marks,
+        school::school_days(pool, school_id, from, to),
+        closures,
+        amendments(pool, school_id, pupil_id),
+    )?;
+    let school_days: HashSet<NaiveDate> = school_days.into_iter().collect();
+    let closures: HashSet<NaiveDate> = closures.into_iter().collect();
 
     let on_roll = |date: NaiveDate| {
         date >= pupil.admitted_on && pupil.left_on.is_none_or(|left| date <= left)
@@ -408,6 +510,6 @@ pub async fn pupil_attendance(
         by_code,
         weekly,
         late_minutes_total,
-        amendments: amendments(pool, school_id, pupil_id).await?,
+        amendments,
     }))
 }

@@ -284,11 +284,14 @@ pub async fn write_marks(
         return Ok(Ok(saved));
     }
 
-    sqlx::query("update marks set is_current = false where school_id = $1 and id = any($2)")
-        .bind(school_id)
-        .bind(&replaced)
-        .execute(&mut *conn)
-        .await?;
+    // A first save replaces nothing: no round trip for it.
+    if !replaced.is_empty() {
+        sqlx::query("update marks set is_current = false where school_id = $1 and id = any($2)")
+            .bind(school_id)
+            .bind(&replaced)
+            .execute(&mut *conn)
+            .await?;
+    }
     sqlx::query(
         "insert into marks (school_id, pupil_id, session_date, session, code, minutes_late,
              recorded_by, source, replaces_id, amendment_reason)

@@ -351,32 +351,44 @@ async fn the_figures_engine_agrees_with_a_count_of_the_demo_marks() {
         .fetch_all(&pool)
         .await
         .unwrap();
-    let from = NaiveDate::from_ymd_opt(2026, 9, 1).unwrap();
-    let pupils = app::attendance::queries::pupil_figures(&pool, &schools, from, through())
+    let day = |month, day| NaiveDate::from_ymd_opt(2026, month, day).unwrap();
+    // The year to date and a whole month are read from the monthly counts; a period that cuts
+    // months, and a single day, from the running totals. Each must agree with a count.
+    let periods = [
+        (day(9, 1), through()),
+        (day(10, 1), day(10, 31)),
+        (day(9, 15), day(10, 20)),
+        (day(11, 4), day(11, 4)),
+    ];
+    for (from, to) in periods {
+        let pupils = app::attendance::queries::pupil_figures(&pool, &schools, from, to)
+            .await
+            .unwrap();
+        let counted: std::collections::HashMap<uuid::Uuid, (i64, i64)> = sqlx::query_as(
+            &PER_PUPIL
+                .replace("select p.free_school_meals,", "select p.id,")
+                .replace(
+                    "group by p.school_id, p.id, p.free_school_meals",
+                    "where m.is_current and m.session_date between $1 and $2 group by p.id",
+                ),
+        )
+        .bind(from)
+        .bind(to)
+        .fetch_all(&pool)
         .await
-        .unwrap();
-    let counted: std::collections::HashMap<uuid::Uuid, (i64, i64)> = sqlx::query_as(
-        &PER_PUPIL
-            .replace("select p.free_school_meals,", "select p.id,")
-            .replace(
-                "group by p.school_id, p.id, p.free_school_meals",
-                "group by p.id",
-            ),
-    )
-    .fetch_all(&pool)
-    .await
-    .unwrap()
-    .into_iter()
-    .map(|(id, attended, possible)| (id, (attended, possible)))
-    .collect();
-    assert!(pupils.len() > 200);
-    for pupil in &pupils {
-        let (attended, possible) = counted.get(&pupil.pupil_id).copied().unwrap_or((0, 0));
-        assert_eq!(
-            (pupil.sessions.attending(), pupil.sessions.possible()),
-            (attended, possible),
-            "{}",
-            pupil.name
-        );
+        .unwrap()
+        .into_iter()
+        .map(|(id, attended, possible)| (id, (attended, possible)))
+        .collect();
+        assert!(pupils.len() > 200);
+        for pupil in &pupils {
+            let (attended, possible) = counted.get(&pupil.pupil_id).copied().unwrap_or((0, 0));
+            assert_eq!(
+                (pupil.sessions.attending(), pupil.sessions.possible()),
+                (attended, possible),
+                "{} from {from} to {to}",
+                pupil.name
+            );
+        }
     }
 }
