@@ -48,6 +48,9 @@ test("an officer records a request, the lead approves it and the parent's notice
   // An officer may not decide.
   await expect(row.getByTestId("decide-leave")).toHaveCount(0);
   await expect(row).toContainText("Only a person the school has authorised");
+  // The form is ready for the next request.
+  await expect(form.locator('textarea[name="parent_reason"]')).toHaveValue("");
+  await expect(pupil).toHaveValue("");
   await screenshot(page, testInfo, "leave-requested");
 
   // The attendance lead decides: a decision needs its reason.

@@ -67,6 +67,9 @@ fn Leave(viewer: Viewer) -> impl IntoView {
             Err(error) => Err(error_message(&error)),
         })
     };
+    // The list reloads in place after a request is recorded, keeping the form's elements: the
+    // form is cleared once per recorded request.
+    let last_reset = StoredValue::new(0usize);
     let record_error = move || {
         record
             .value()
@@ -100,7 +103,7 @@ fn Leave(viewer: Viewer) -> impl IntoView {
                         match list.await {
                             Ok(Some(list)) => view! {
                                 <Requests list=list.clone() decide taken />
-                                <NewRequest list record error=Signal::derive(record_error) />
+                                <NewRequest list record last_reset error=Signal::derive(record_error) />
                             }.into_any(),
                             Ok(None) => view! {
                                 <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
@@ -240,10 +243,23 @@ fn RequestRow(
 fn NewRequest(
     list: LeaveList,
     record: ServerAction<RecordLeaveRequest>,
+    last_reset: StoredValue<usize>,
     error: Signal<Option<String>>,
 ) -> impl IntoView {
     let pupils: StoredValue<Vec<PupilChoice>> = StoredValue::new(list.pupils.clone());
     let chosen = RwSignal::new(None::<Uuid>);
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        let version = record.version().get();
+        let recorded = matches!(record.value().get(), Some(Ok(())));
+        if recorded
+            && version != last_reset.get_value()
+            && let Some(form) = form.get()
+        {
+            form.reset();
+            last_reset.set_value(version);
+        }
+    });
     let today = list.today.to_string();
     view! {
         <section class="leave-new" aria-labelledby="leave-new-title">
@@ -251,7 +267,7 @@ fn NewRequest(
             <Show when=move || error.get().is_some()>
                 <p class="error" role="alert" data-testid="request-error">{move || error.get()}</p>
             </Show>
-            <ActionForm action=record attr:class="leave-form" attr:data-testid="new-leave">
+            <ActionForm action=record node_ref=form attr:class="leave-form" attr:data-testid="new-leave">
                 <input type="hidden" name="school_id" value=list.school_id.to_string() />
                 <label>"Pupil"
                     <select name="pupil_id" required on:change=move |event| {
