@@ -90,6 +90,27 @@ test("an officer records a request, the lead approves it and the parent's notice
     await improve.locator('textarea[name="support_offered"]').fill("Attendance meeting offered");
     await improve.getByRole("button", { name: "Issue the Notice to Improve" }).click();
     await expect(page.getByTestId("penalty-error")).toContainText("3 to 6 weeks");
+    await expect(page.getByTestId("notices-to-improve")).toHaveCount(0);
+
+    // A first penalty notice to the first parent: £80 if paid today; the payment is recorded.
+    const pupilName = (await first.locator("td strong").first().textContent())!;
+    await first.locator("summary", { hasText: "Penalty notice" }).click();
+    await first.getByTestId("issue-penalty").getByRole("button", { name: "Issue a penalty notice today" }).click();
+    await expect(page.getByRole("status").filter({ hasText: "Penalty notice issued." })).toBeVisible();
+    const issued = page.getByTestId("penalty-notices").locator("tbody tr").filter({ hasText: pupilName });
+    await expect(issued).toContainText("First notice: £80 until");
+    await expect(issued).toContainText("Due if paid today: £80.00");
+    await expect(issued.getByTestId("notice-status")).toHaveText("Issued");
+    await issued.locator("summary", { hasText: "Payment" }).click();
+    const payment = issued.getByTestId("record-payment");
+    await payment.locator('input[name="amount"]').fill("160");
+    await payment.getByRole("button", { name: "Record the payment" }).click();
+    await expect(page.getByTestId("penalty-error").filter({ hasText: "was £80.00, not £160.00" })).toBeVisible();
+    await payment.locator('input[name="amount"]').fill("80");
+    await payment.getByRole("button", { name: "Record the payment" }).click();
+    await expect(issued.getByTestId("notice-status")).toContainText("Paid £80.00");
+    await issued.scrollIntoViewIfNeeded();
+    await screenshot(page, testInfo, "penalty-notice-paid");
   }
   await screenshot(page, testInfo, "penalty-notices");
 });
