@@ -50,7 +50,12 @@ test("an officer generates a case's stage letter, reads it and downloads the PDF
   expect(pdf.subarray(0, 5).toString()).toBe("%PDF-");
   expect(pdf.toString("latin1")).toContain("(Oakfield Academy)");
 
-  // The letter is on the case and among the school's letters.
+  // The letter is on the case's timeline and among the school's letters.
+  await page.getByRole("link", { name: "Back to the case" }).click();
+  await page.waitForURL(/\/cases\/[0-9a-f-]+/);
+  const timeline = page.getByTestId("timeline");
+  await expect(timeline).toContainText("Letter generated:");
+  await expect(timeline.getByRole("link", { name: "Read the letter" })).toBeVisible();
   await page.getByRole("link", { name: "Letters", exact: true }).click();
   await page.waitForURL(/\/letters(\?|$)/);
   await expect(page.getByTestId("letters")).toContainText(pupil);
