@@ -257,6 +257,52 @@ fn calls() -> Vec<Call> {
             Form,
         ),
         call(
+            Method::GET,
+            "/api/schools/{school_id}/letters/{letter_id}/pdf",
+            AtEither(WorkCases, ViewReports),
+            None,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/letters/templates",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        // Templates and the letterhead: administrators (ManageSchool) and attendance leads,
+        // the same people as DecideLeave's with the trust administrator.
+        call(
+            Method::POST,
+            "/api/fn/letters/save-template",
+            AtEither(ManageSchool, DecideLeave),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/letters/save-letterhead",
+            AtEither(ManageSchool, DecideLeave),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/letters/list",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/letters/one",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/letters/generate",
+            At(WorkCases),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/letters/batch", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/letters/email", At(WorkCases), Form),
+        call(
             Method::POST,
             "/api/fn/school/add-closure",
             At(ManageSchool),
@@ -402,6 +448,7 @@ fn request(
         .template
         .replace("{school_id}", &school.to_string())
         .replace("{token_id}", &token_id.to_string())
+        .replace("{letter_id}", &Uuid::nil().to_string())
         .replace("{trust_id}", &trust_id.to_string())
         .replace("{month}", "2026-11")
         + &if call.template.ends_with("attendance") || call.template.ends_with(".csv") {
@@ -474,6 +521,17 @@ fn request(
         "/api/fn/penalty-notices/withdraw" => {
             format!("school_id={school}&notice_id={}&reason=walk", Uuid::nil())
         }
+        // Letters: made-up letters and cases, and a stage that is not one, are refused after
+        // the permission check (404 or 422); nothing is written but the letterhead.
+        "/api/fn/letters/save-template" => {
+            format!("school_id={school}&step=nowhere&subject=walk&body=walk")
+        }
+        "/api/fn/letters/save-letterhead" => format!("school_id={school}&address=walk"),
+        "/api/fn/letters/one" | "/api/fn/letters/email" => {
+            format!("school_id={school}&letter_id={}", Uuid::nil())
+        }
+        "/api/fn/letters/generate" => format!("school_id={school}&case_id={}", Uuid::nil()),
+        "/api/fn/letters/batch" => format!("school_id={school}&step=nowhere"),
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }
@@ -571,6 +629,13 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         "/api/fn/leave/one" => Some(StatusCode::NOT_FOUND),
+        "/api/schools/{school_id}/letters/{letter_id}/pdf" | "/api/fn/letters/one" => {
+            Some(StatusCode::NOT_FOUND)
+        }
+        "/api/fn/letters/save-template"
+        | "/api/fn/letters/generate"
+        | "/api/fn/letters/batch"
+        | "/api/fn/letters/email" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         "/api/fn/leave/request"
         | "/api/fn/leave/decide"
         | "/api/fn/leave/taken"
