@@ -5,9 +5,13 @@
 # beside the private cluster's others. Built with Cargo's `bench` profile (Cargo.toml: release's
 # optimisation without LTO, 16 codegen units), the seeding binary too.
 #
-#   make bench                        every case
-#   scripts/bench.sh save             only the cases whose names contain "save"
+# Then the late door in Chromium on a tablet (end2end/bench/late-door.bench.ts): the site built
+# as it ships (`cargo leptos build --release`, the server without LTO), a 2,000-pupil roll.
+#
+#   make bench                        every case, then the browser
+#   scripts/bench.sh save             only the server cases whose names contain "save"
 #   scripts/bench.sh "sync push"      only the sync push cases
+#   ROLLCALL_BENCH_BROWSER=0 make bench    the server cases only
 #
 # The trust is seeded once (about a minute and a half) and reused by every later run. To make it
 # again, for a new academic year or after the seed changed:
@@ -65,3 +69,20 @@ step "benchmarks"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(free -g | awk '/^Mem:/ {print $2}') GiB" >&2
 DATABASE_URL="$BENCH_URL" cargo bench -p server --bench registers --bench sync -- "$@"
+
+if [ "${ROLLCALL_BENCH_BROWSER:-1}" != 0 ] && [ $# = 0 ]; then
+  step "the late door in the browser (release build)"
+  scripts/ensure-tools.sh --test
+  # A release build runs wasm-opt; Debian's binaryen is too old for this rustc.
+  command -v wasm-opt >/dev/null 2>&1 || npm install -g binaryen@132
+  # The wasm exactly as it ships (LTO, one codegen unit); the server, which only hands out the
+  # page and the files here, without LTO, which would take most of an hour on two cores.
+  CARGO_PROFILE_RELEASE_LTO=false CARGO_PROFILE_RELEASE_CODEGEN_UNITS=16 \
+    CARGO_PROFILE_WASM_RELEASE_LTO=true CARGO_PROFILE_WASM_RELEASE_CODEGEN_UNITS=1 \
+    nice -n 10 cargo leptos build --release
+  BROWSER_DB="${BASE_URL%/*}/rollcall_bench_browser"
+  psql "$BASE_URL" -qc 'drop database if exists rollcall_bench_browser with (force)' \
+    -c 'create database rollcall_bench_browser'
+  (cd end2end && E2E_DATABASE_URL="$BROWSER_DB" ROLLCALL_BIN="$TARGET_DIR/release/rollcall" \
+    npx playwright test --config bench.config.ts)
+fi
