@@ -195,9 +195,7 @@ fn SchoolAttendance(viewer: Viewer) -> impl IntoView {
                         }
                         Ok(None) => {
                             view! {
-                                <p>
-                                    "You have no school yet: ask your trust administrator to give you a role at one."
-                                </p>
+                                <crate::components::errors::NoSchool />
                             }
                                 .into_any()
                         }

@@ -146,7 +146,7 @@ fn Calling(viewer: Viewer) -> impl IntoView {
                                         view! { <Day day can log reason /> }.into_any()
                                     }
                                     Ok(None) => view! {
-                                        <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                                        <crate::components::errors::NoSchool />
                                     }.into_any(),
                                     Err(error) => view! {
                                         <p class="error" role="alert">{error_message(&error)}</p>

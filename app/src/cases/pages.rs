@@ -93,7 +93,7 @@ fn Caseload(viewer: Viewer) -> impl IntoView {
                         }.into_any(),
                         Ok(Some((school_id, cases))) => view! { <CaseTable school_id cases /> }.into_any(),
                         Ok(None) => view! {
-                            <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                            <crate::components::errors::NoSchool />
                         }.into_any(),
                         Err(error) => view! {
                             <p class="error" role="alert">{error_message(&error)}</p>

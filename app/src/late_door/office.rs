@@ -316,7 +316,7 @@ fn LateArrivals(viewer: Viewer) -> impl IntoView {
                                         view! { <DayHead day links /> }.into_any()
                                     }
                                     Ok(None) => view! {
-                                        <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                                        <crate::components::errors::NoSchool />
                                     }.into_any(),
                                     Err(error) => view! {
                                         <p class="error" role="alert">{error_message(&error)}</p>

@@ -106,7 +106,7 @@ fn Leave(viewer: Viewer) -> impl IntoView {
                                 <NewRequest list record last_reset error=Signal::derive(record_error) />
                             }.into_any(),
                             Ok(None) => view! {
-                                <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                                <crate::components::errors::NoSchool />
                             }.into_any(),
                             Err(error) => view! {
                                 <p class="error" role="alert">{error_message(&error)}</p>

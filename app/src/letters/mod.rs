@@ -369,7 +369,7 @@ fn Letters(viewer: Viewer) -> impl IntoView {
                             <p class="muted">"No letters yet. Generate one from a case, or for everyone at a stage."</p>
                         }.into_any(),
                         Ok(Some((school_id, lines))) => view! { <LetterTable school_id lines /> }.into_any(),
-                        Ok(None) => view! { <p>"You have no school yet."</p> }.into_any(),
+                        Ok(None) => view! { <crate::components::errors::NoSchool /> }.into_any(),
                         Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
                     }
                 })}

@@ -94,7 +94,7 @@ fn PenaltyNotices(viewer: Viewer) -> impl IntoView {
                         match book.await {
                             Ok(Some(book)) => view! { <Book book actions /> }.into_any(),
                             Ok(None) => view! {
-                                <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                                <crate::components::errors::NoSchool />
                             }.into_any(),
                             Err(error) => view! {
                                 <p class="error" role="alert">{error_message(&error)}</p>

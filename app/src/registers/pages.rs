@@ -191,7 +191,7 @@ fn Registers(viewer: Viewer) -> impl IntoView {
                     match day.await {
                         Ok(Some((school_id, day))) => view! { <Day school_id day /> }.into_any(),
                         Ok(None) => view! {
-                            <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                            <crate::components::errors::NoSchool />
                         }.into_any(),
                         Err(error) => view! {
                             <p class="error" role="alert">{error_message(&error)}</p>

@@ -51,7 +51,7 @@ fn Today(viewer: Viewer) -> impl IntoView {
                     match day.await {
                         Ok(Some(day)) => view! { <DayFacts day /> }.into_any(),
                         Ok(None) => view! {
-                            <p>"You have no school yet: ask your trust administrator to give you a role at one."</p>
+                            <crate::components::errors::NoSchool />
                         }.into_any(),
                         Err(error) => view! {
                             <p class="error" role="alert">{error_message(&error)}</p>
