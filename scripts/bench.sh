@@ -13,7 +13,7 @@
 #   scripts/bench.sh "sync push"      only the sync push cases
 #   ROLLCALL_BENCH_BROWSER=0 make bench    the server cases only
 #
-# The trust is seeded once (about a minute and a half) and reused by every later run. To make it
+# The trust is seeded once (about two and a half minutes) and reused by every later run. To make it
 # again, for a new academic year or after the seed changed:
 #
 #   psql "$(scripts/db.sh start | sed 's,/[^/]*$,/postgres,')" -c 'drop database rollcall_bench'
