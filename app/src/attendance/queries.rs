@@ -1,7 +1,7 @@
 //! Every query of the statistics engine: keeping each pupil's running totals correct when marks
 //! change, and reading the figures of any period from them.
 
-use chrono::{Datelike, NaiveDate};
+use chrono::{Datelike, Months, NaiveDate};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
@@ -24,112 +24,87 @@ fn codes_in(category: Category) -> Vec<&'static str> {
 /// Rebuilds the running totals of these pupils from `from` onwards, after their marks changed,
 /// and their monthly counts from the month `from` falls in. Run it in the transaction that
 /// changed the marks, so the figures are never out of step.
+///
+/// Three statements, whatever the period: the old totals and months from `from` are taken out
+/// (keeping what the month of `from` held before it), the days since are counted from the
+/// marks, and the new totals and months are written. The months are worked out here from the
+/// days rather than re-read from the totals, so saving today's register touches only this
+/// month's rows.
 pub async fn refresh_totals(
     conn: &mut PgConnection,
     school_id: Uuid,
     pupil_ids: &[Uuid],
     from: NaiveDate,
 ) -> Result<(), sqlx::Error> {
+    use std::collections::HashMap;
+
     if pupil_ids.is_empty() {
         return Ok(());
     }
     let month = from.with_day(1).unwrap_or(from);
-    sqlx::query(
-        "with months as (
+    let next_month = month
+        .checked_add_months(Months::new(1))
+        .unwrap_or(NaiveDate::MAX);
+    let before: Vec<BeforeRow> = sqlx::query_as(
+        "with old_months as (
             delete from attendance_months
             where school_id = $1 and pupil_id = any($2) and month >= $4
+            returning pupil_id, month, first_date, present, aea, authorised, unauthorised,
+                late_before_close, late_after_close
+         ), old_totals as (
+            delete from attendance_totals
+            where school_id = $1 and pupil_id = any($2) and session_date >= $3
+            returning pupil_id, session_date, present, aea, authorised, unauthorised,
+                late_before_close, late_after_close
+         ), month_ends as (
+            select distinct on (pupil_id) *
+            from old_totals
+            where session_date < $5
+            order by pupil_id, session_date desc
          )
-         delete from attendance_totals
-         where school_id = $1 and pupil_id = any($2) and session_date >= $3",
+         select p.id as pupil_id,
+            b.session_date as base_date, b.present as base_present, b.aea as base_aea,
+            b.authorised as base_authorised, b.unauthorised as base_unauthorised,
+            b.late_before_close as base_late_before_close,
+            b.late_after_close as base_late_after_close,
+            m.first_date as month_first_date, m.present as month_present, m.aea as month_aea,
+            m.authorised as month_authorised, m.unauthorised as month_unauthorised,
+            m.late_before_close as month_late_before_close,
+            m.late_after_close as month_late_after_close,
+            e.present as end_present, e.aea as end_aea, e.authorised as end_authorised,
+            e.unauthorised as end_unauthorised, e.late_before_close as end_late_before_close,
+            e.late_after_close as end_late_after_close
+         from unnest($2::uuid[]) as p(id)
+         left join lateral (
+            select session_date, present, aea, authorised, unauthorised, late_before_close,
+                late_after_close
+            from attendance_totals
+            where school_id = $1 and pupil_id = p.id and session_date < $3
+            order by session_date desc limit 1
+         ) b on true
+         left join old_months m on m.pupil_id = p.id and m.month = $4
+         left join month_ends e on e.pupil_id = p.id",
     )
     .bind(school_id)
     .bind(pupil_ids)
     .bind(from)
     .bind(month)
-    .execute(&mut *conn)
+    .bind(next_month)
+    .fetch_all(&mut *conn)
     .await?;
-    // One statement: the running totals from `from` (each pupil's total before it plus the
-    // days since), then the months from `month`, each the last running total in it less the
-    // one before it, read from the totals kept before `from` and those just written.
-    sqlx::query(
-        "with base as (
-            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised,
-                t.late_before_close, t.late_after_close
-            from unnest($2::uuid[]) as p(id)
-            cross join lateral (
-                select present, aea, authorised, unauthorised, late_before_close,
-                    late_after_close
-                from attendance_totals
-                where school_id = $1 and pupil_id = p.id and session_date < $3
-                order by session_date desc limit 1
-            ) t
-         ), days as (
-            select pupil_id, session_date,
-                count(*) filter (where code = any($4))::int as present,
-                count(*) filter (where code = any($5))::int as aea,
-                count(*) filter (where code = any($6))::int as authorised,
-                count(*) filter (where code = any($7))::int as unauthorised,
-                count(*) filter (where code = $8)::int as late_before_close,
-                count(*) filter (where code = $9)::int as late_after_close
-            from marks
-            where school_id = $1 and pupil_id = any($2) and session_date >= $3 and is_current
-            group by pupil_id, session_date
-         ), written as (
-            insert into attendance_totals (school_id, pupil_id, session_date, present, aea,
-                authorised, unauthorised, late_before_close, late_after_close)
-            select $1, d.pupil_id, d.session_date,
-                coalesce(b.present, 0) + sum(d.present) over w,
-                coalesce(b.aea, 0) + sum(d.aea) over w,
-                coalesce(b.authorised, 0) + sum(d.authorised) over w,
-                coalesce(b.unauthorised, 0) + sum(d.unauthorised) over w,
-                coalesce(b.late_before_close, 0) + sum(d.late_before_close) over w,
-                coalesce(b.late_after_close, 0) + sum(d.late_after_close) over w
-            from days d left join base b using (pupil_id)
-            window w as (partition by d.pupil_id order by d.session_date)
-            returning pupil_id, session_date, present, aea, authorised, unauthorised,
-                late_before_close, late_after_close
-         ), totals as (
-            select pupil_id, session_date, present, aea, authorised, unauthorised,
-                late_before_close, late_after_close
-            from attendance_totals
-            where school_id = $1 and pupil_id = any($2) and session_date >= $10
-              and session_date < $3
-            union all
-            select * from written
-         ), month_base as (
-            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised,
-                t.late_before_close, t.late_after_close
-            from unnest($2::uuid[]) as p(id)
-            cross join lateral (
-                select present, aea, authorised, unauthorised, late_before_close,
-                    late_after_close
-                from attendance_totals
-                where school_id = $1 and pupil_id = p.id and session_date < $10
-                order by session_date desc limit 1
-            ) t
-         ), ends as (
-            select distinct on (pupil_id, date_trunc('month', session_date))
-                pupil_id, date_trunc('month', session_date)::date as month,
-                min(session_date) over (partition by pupil_id, date_trunc('month', session_date))
-                    as first_date,
-                session_date as last_date,
-                present, aea, authorised, unauthorised, late_before_close, late_after_close
-            from totals
-            order by pupil_id, date_trunc('month', session_date), session_date desc
-         )
-         insert into attendance_months (school_id, month, pupil_id, first_date, last_date,
-             present, aea, authorised, unauthorised, late_before_close, late_after_close)
-         select $1, e.month, e.pupil_id, e.first_date, e.last_date,
-             e.present - coalesce(lag(e.present) over w, b.present, 0),
-             e.aea - coalesce(lag(e.aea) over w, b.aea, 0),
-             e.authorised - coalesce(lag(e.authorised) over w, b.authorised, 0),
-             e.unauthorised - coalesce(lag(e.unauthorised) over w, b.unauthorised, 0),
-             e.late_before_close - coalesce(lag(e.late_before_close) over w,
-                 b.late_before_close, 0),
-             e.late_after_close - coalesce(lag(e.late_after_close) over w,
-                 b.late_after_close, 0)
-         from ends e left join month_base b using (pupil_id)
-         window w as (partition by e.pupil_id order by e.month)",
+
+    let days: Vec<DayRow> = sqlx::query_as(
+        "select pupil_id, session_date,
+            count(*) filter (where code = any($4)) as present,
+            count(*) filter (where code = any($5)) as aea,
+            count(*) filter (where code = any($6)) as authorised,
+            count(*) filter (where code = any($7)) as unauthorised,
+            count(*) filter (where code = $8) as late_before_close,
+            count(*) filter (where code = $9) as late_after_close
+         from marks
+         where school_id = $1 and pupil_id = any($2) and session_date >= $3 and is_current
+         group by pupil_id, session_date
+         order by pupil_id, session_date",
     )
     .bind(school_id)
     .bind(pupil_ids)
@@ -140,10 +115,289 @@ pub async fn refresh_totals(
     .bind(codes_in(Category::Unauthorised))
     .bind(Code::Late.as_str())
     .bind(Code::LateAfterClose.as_str())
-    .bind(month)
+    .fetch_all(&mut *conn)
+    .await?;
+
+    let mut days_of: HashMap<Uuid, Vec<(NaiveDate, Tally)>> = HashMap::new();
+    for day in days {
+        days_of
+            .entry(day.pupil_id)
+            .or_default()
+            .push((day.session_date, day.tally()));
+    }
+    let mut totals = Rows::default();
+    let mut months = Rows::default();
+    for pupil in before {
+        let earlier = pupil.earlier(month);
+        let days = days_of.remove(&pupil.pupil_id).unwrap_or_default();
+        let rebuilt = rebuild(earlier, &days);
+        for (date, total) in rebuilt.totals {
+            totals.push(pupil.pupil_id, date, date, date, total);
+        }
+        for kept in rebuilt.months {
+            months.push(
+                pupil.pupil_id,
+                kept.month,
+                kept.first_date,
+                kept.last_date,
+                kept.counts,
+            );
+        }
+    }
+    sqlx::query(
+        "with totals as (
+            insert into attendance_totals (school_id, pupil_id, session_date, present, aea,
+                authorised, unauthorised, late_before_close, late_after_close)
+            select $1, pupil_id, day, present, aea, authorised, unauthorised, late_before_close,
+                late_after_close
+            from unnest($2::uuid[], $3::date[], $4::int[], $5::int[], $6::int[], $7::int[],
+                $8::int[], $9::int[])
+                as t(pupil_id, day, present, aea, authorised, unauthorised, late_before_close,
+                    late_after_close)
+         )
+         insert into attendance_months (school_id, month, pupil_id, first_date, last_date,
+             present, aea, authorised, unauthorised, late_before_close, late_after_close)
+         select $1, month, pupil_id, first_date, last_date, present, aea, authorised,
+             unauthorised, late_before_close, late_after_close
+         from unnest($10::uuid[], $11::date[], $12::date[], $13::date[], $14::int[], $15::int[],
+             $16::int[], $17::int[], $18::int[], $19::int[])
+             as m(pupil_id, month, first_date, last_date, present, aea, authorised,
+                 unauthorised, late_before_close, late_after_close)",
+    )
+    .bind(school_id)
+    .bind(&totals.pupil_ids)
+    .bind(&totals.dates)
+    .bind(&totals.present)
+    .bind(&totals.aea)
+    .bind(&totals.authorised)
+    .bind(&totals.unauthorised)
+    .bind(&totals.late_before_close)
+    .bind(&totals.late_after_close)
+    .bind(&months.pupil_ids)
+    .bind(&months.dates)
+    .bind(&months.first_dates)
+    .bind(&months.last_dates)
+    .bind(&months.present)
+    .bind(&months.aea)
+    .bind(&months.authorised)
+    .bind(&months.unauthorised)
+    .bind(&months.late_before_close)
+    .bind(&months.late_after_close)
     .execute(&mut *conn)
     .await?;
     Ok(())
+}
+
+/// What a pupil's figures held before `from`, as far as rebuilding from `from` needs: the last
+/// running total before it, and the part of the month of `from` that came before it.
+#[derive(Clone, Copy, Debug, Default, PartialEq)]
+struct Earlier {
+    total: Tally,
+    /// The days of the month of `from` before `from`: their counts and first and last day.
+    month_start: Option<(NaiveDate, NaiveDate, Tally)>,
+    month: NaiveDate,
+}
+
+/// One calendar month of a pupil's counts, as `attendance_months` keeps it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+struct MonthCounts {
+    month: NaiveDate,
+    first_date: NaiveDate,
+    last_date: NaiveDate,
+    counts: Tally,
+}
+
+#[derive(Debug, Default, PartialEq)]
+struct Rebuilt {
+    totals: Vec<(NaiveDate, Tally)>,
+    months: Vec<MonthCounts>,
+}
+
+/// The running totals and monthly counts from `from` onwards, from what came before and the
+/// counts of each day since (in date order).
+fn rebuild(earlier: Earlier, days: &[(NaiveDate, Tally)]) -> Rebuilt {
+    let mut rebuilt = Rebuilt::default();
+    let mut running = earlier.total;
+    if let Some((first_date, last_date, counts)) = earlier.month_start {
+        rebuilt.months.push(MonthCounts {
+            month: earlier.month,
+            first_date,
+            last_date,
+            counts,
+        });
+    }
+    for &(date, counts) in days {
+        running += counts;
+        rebuilt.totals.push((date, running));
+        let month = date.with_day(1).unwrap_or(date);
+        match rebuilt.months.last_mut() {
+            Some(kept) if kept.month == month => {
+                kept.last_date = date;
+                kept.counts += counts;
+            }
+            _ => rebuilt.months.push(MonthCounts {
+                month,
+                first_date: date,
+                last_date: date,
+                counts,
+            }),
+        }
+    }
+    rebuilt
+}
+
+#[derive(sqlx::FromRow)]
+struct BeforeRow {
+    pupil_id: Uuid,
+    base_date: Option<NaiveDate>,
+    base_present: Option<i32>,
+    base_aea: Option<i32>,
+    base_authorised: Option<i32>,
+    base_unauthorised: Option<i32>,
+    base_late_before_close: Option<i32>,
+    base_late_after_close: Option<i32>,
+    month_first_date: Option<NaiveDate>,
+    month_present: Option<i32>,
+    month_aea: Option<i32>,
+    month_authorised: Option<i32>,
+    month_unauthorised: Option<i32>,
+    month_late_before_close: Option<i32>,
+    month_late_after_close: Option<i32>,
+    end_present: Option<i32>,
+    end_aea: Option<i32>,
+    end_authorised: Option<i32>,
+    end_unauthorised: Option<i32>,
+    end_late_before_close: Option<i32>,
+    end_late_after_close: Option<i32>,
+}
+
+fn tally_of(counts: [Option<i32>; 6]) -> Option<Tally> {
+    let [
+        present,
+        aea,
+        authorised,
+        unauthorised,
+        late_before_close,
+        late_after_close,
+    ] = counts;
+    Some(Tally {
+        present: present?.into(),
+        aea: aea?.into(),
+        authorised: authorised?.into(),
+        unauthorised: unauthorised?.into(),
+        late_before_close: late_before_close?.into(),
+        late_after_close: late_after_close?.into(),
+    })
+}
+
+impl BeforeRow {
+    /// The month's days before `from` are its old counts less those of its days from `from`
+    /// on, which are the last old running total in the month less the one before `from`.
+    fn earlier(&self, month: NaiveDate) -> Earlier {
+        let total = tally_of([
+            self.base_present,
+            self.base_aea,
+            self.base_authorised,
+            self.base_unauthorised,
+            self.base_late_before_close,
+            self.base_late_after_close,
+        ])
+        .unwrap_or_default();
+        let old_month = tally_of([
+            self.month_present,
+            self.month_aea,
+            self.month_authorised,
+            self.month_unauthorised,
+            self.month_late_before_close,
+            self.month_late_after_close,
+        ]);
+        let old_end = tally_of([
+            self.end_present,
+            self.end_aea,
+            self.end_authorised,
+            self.end_unauthorised,
+            self.end_late_before_close,
+            self.end_late_after_close,
+        ])
+        .unwrap_or(total);
+        let month_start = match (old_month, self.month_first_date, self.base_date) {
+            (Some(old_month), Some(first_date), Some(last_date)) if last_date >= month => Some((
+                first_date,
+                last_date,
+                old_month.since(&old_end.since(&total)),
+            )),
+            _ => None,
+        };
+        Earlier {
+            total,
+            month_start,
+            month,
+        }
+    }
+}
+
+#[derive(sqlx::FromRow)]
+struct DayRow {
+    pupil_id: Uuid,
+    session_date: NaiveDate,
+    present: i64,
+    aea: i64,
+    authorised: i64,
+    unauthorised: i64,
+    late_before_close: i64,
+    late_after_close: i64,
+}
+
+impl DayRow {
+    fn tally(&self) -> Tally {
+        Tally {
+            present: self.present,
+            aea: self.aea,
+            authorised: self.authorised,
+            unauthorised: self.unauthorised,
+            late_before_close: self.late_before_close,
+            late_after_close: self.late_after_close,
+        }
+    }
+}
+
+/// Rows of counts to write in one statement, a column each, for `unnest`.
+#[derive(Default)]
+struct Rows {
+    pupil_ids: Vec<Uuid>,
+    dates: Vec<NaiveDate>,
+    first_dates: Vec<NaiveDate>,
+    last_dates: Vec<NaiveDate>,
+    present: Vec<i32>,
+    aea: Vec<i32>,
+    authorised: Vec<i32>,
+    unauthorised: Vec<i32>,
+    late_before_close: Vec<i32>,
+    late_after_close: Vec<i32>,
+}
+
+impl Rows {
+    fn push(
+        &mut self,
+        pupil_id: Uuid,
+        date: NaiveDate,
+        first_date: NaiveDate,
+        last_date: NaiveDate,
+        counts: Tally,
+    ) {
+        // A pupil has two sessions a school day: a year of them fits an `int` many times over.
+        let count = |n: i64| i32::try_from(n).unwrap_or(i32::MAX);
+        self.pupil_ids.push(pupil_id);
+        self.dates.push(date);
+        self.first_dates.push(first_date);
+        self.last_dates.push(last_date);
+        self.present.push(count(counts.present));
+        self.aea.push(count(counts.aea));
+        self.authorised.push(count(counts.authorised));
+        self.unauthorised.push(count(counts.unauthorised));
+        self.late_before_close.push(count(counts.late_before_close));
+        self.late_after_close.push(count(counts.late_after_close));
+    }
 }
 
 /// Rebuilds every pupil's running totals at a school: after a bulk load (the demo, an import).
@@ -512,4 +766,130 @@ pub async fn pupil_attendance(
         late_minutes_total,
         amendments,
     }))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(month: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, month, day).unwrap()
+    }
+
+    fn present(n: i64) -> Tally {
+        Tally {
+            present: n,
+            ..Tally::default()
+        }
+    }
+
+    fn before(base: Option<(NaiveDate, i32)>, month: Option<(NaiveDate, i32)>) -> BeforeRow {
+        BeforeRow {
+            pupil_id: Uuid::nil(),
+            base_date: base.map(|(date, _)| date),
+            base_present: base.map(|(_, n)| n),
+            base_aea: base.map(|_| 0),
+            base_authorised: base.map(|_| 0),
+            base_unauthorised: base.map(|_| 0),
+            base_late_before_close: base.map(|_| 0),
+            base_late_after_close: base.map(|_| 0),
+            month_first_date: month.map(|(date, _)| date),
+            month_present: month.map(|(_, n)| n),
+            month_aea: month.map(|_| 0),
+            month_authorised: month.map(|_| 0),
+            month_unauthorised: month.map(|_| 0),
+            month_late_before_close: month.map(|_| 0),
+            month_late_after_close: month.map(|_| 0),
+            end_present: None,
+            end_aea: None,
+            end_authorised: None,
+            end_unauthorised: None,
+            end_late_before_close: None,
+            end_late_after_close: None,
+        }
+    }
+
+    #[test]
+    fn the_days_since_run_on_from_the_total_before_and_fill_their_months() {
+        let earlier = before(Some((date(9, 30), 40)), None).earlier(date(10, 1));
+        let rebuilt = rebuild(
+            earlier,
+            &[
+                (date(10, 1), present(2)),
+                (date(10, 30), present(1)),
+                (date(11, 2), present(2)),
+            ],
+        );
+        assert_eq!(
+            rebuilt.totals,
+            vec![
+                (date(10, 1), present(42)),
+                (date(10, 30), present(43)),
+                (date(11, 2), present(45)),
+            ]
+        );
+        assert_eq!(
+            rebuilt.months,
+            vec![
+                MonthCounts {
+                    month: date(10, 1),
+                    first_date: date(10, 1),
+                    last_date: date(10, 30),
+                    counts: present(3),
+                },
+                MonthCounts {
+                    month: date(11, 1),
+                    first_date: date(11, 2),
+                    last_date: date(11, 2),
+                    counts: present(2),
+                },
+            ]
+        );
+    }
+
+    #[test]
+    fn a_month_keeps_its_days_before_the_change_and_loses_its_old_days_after() {
+        // Days 1 to 5 of October had 2 present each (10 in the month, 50 by the 5th); the 4th
+        // and 5th are being rewritten with 1 each.
+        let mut row = before(Some((date(10, 3), 46)), Some((date(10, 1), 10)));
+        row.end_present = Some(50);
+        row.end_aea = Some(0);
+        row.end_authorised = Some(0);
+        row.end_unauthorised = Some(0);
+        row.end_late_before_close = Some(0);
+        row.end_late_after_close = Some(0);
+        let earlier = row.earlier(date(10, 1));
+        assert_eq!(
+            earlier.month_start,
+            Some((date(10, 1), date(10, 3), present(6)))
+        );
+        let rebuilt = rebuild(
+            earlier,
+            &[(date(10, 4), present(1)), (date(10, 5), present(1))],
+        );
+        assert_eq!(
+            rebuilt.months,
+            vec![MonthCounts {
+                month: date(10, 1),
+                first_date: date(10, 1),
+                last_date: date(10, 5),
+                counts: present(8),
+            }]
+        );
+        assert_eq!(rebuilt.totals.last(), Some(&(date(10, 5), present(48))));
+    }
+
+    #[test]
+    fn a_month_whose_marks_all_went_has_no_row() {
+        // October had only its 20th marked; the change removes that mark.
+        let mut row = before(Some((date(9, 30), 40)), Some((date(10, 20), 2)));
+        row.end_present = Some(42);
+        row.end_aea = Some(0);
+        row.end_authorised = Some(0);
+        row.end_unauthorised = Some(0);
+        row.end_late_before_close = Some(0);
+        row.end_late_after_close = Some(0);
+        let rebuilt = rebuild(row.earlier(date(10, 1)), &[]);
+        assert_eq!(rebuilt, Rebuilt::default());
+    }
 }

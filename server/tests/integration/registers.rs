@@ -701,3 +701,75 @@ async fn n_marks_left_more_than_five_school_days_are_listed_for_chasing() {
     assert_eq!(overdue[0]["session"], "AM");
     assert!(overdue[0]["school_days_old"].as_i64().unwrap() > 5);
 }
+
+/// Every running total and monthly count of a school, and the same recounted from its marks.
+async fn kept_and_recounted(pool: &PgPool, school: Uuid) -> (Vec<String>, Vec<String>) {
+    let kept: Vec<String> = sqlx::query_scalar(
+        "select concat_ws(' ', pupil_id, month, first_date, last_date, present, authorised,
+             unauthorised, late_before_close)
+         from attendance_months where school_id = $1 order by pupil_id, month",
+    )
+    .bind(school)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let recounted: Vec<String> = sqlx::query_scalar(
+        "select concat_ws(' ', pupil_id, date_trunc('month', session_date)::date,
+             min(session_date), max(session_date),
+             count(*) filter (where code in ('/', '\\', 'L')),
+             count(*) filter (where code in ('I', 'M')),
+             count(*) filter (where code in ('O', 'G', 'U', 'N')),
+             count(*) filter (where code = 'L'))
+         from marks where school_id = $1 and is_current
+         group by pupil_id, date_trunc('month', session_date)
+         order by pupil_id, date_trunc('month', session_date)",
+    )
+    .bind(school)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (kept, recounted)
+}
+
+#[tokio::test]
+async fn the_monthly_counts_follow_every_change_to_the_marks() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    let school = world.school.id;
+    let [amira, ben] = [world.school.pupils[0], world.school.pupils[1]];
+    let steps: [&[(Uuid, &str, Session, Code, Option<i32>)]; 5] = [
+        // October and November marked, out of order.
+        &[
+            (amira, "2026-11-02", Session::Am, Code::PresentAm, None),
+            (amira, "2026-10-05", Session::Am, Code::PresentAm, None),
+            (amira, "2026-10-20", Session::Pm, Code::Illness, None),
+            (ben, "2026-10-21", Session::Am, Code::Late, Some(5)),
+            (
+                ben,
+                "2026-11-03",
+                Session::Am,
+                Code::OtherUnauthorised,
+                None,
+            ),
+        ],
+        // Today's register: a month already begun.
+        &[
+            (amira, "2026-11-23", Session::Am, Code::PresentAm, None),
+            (ben, "2026-11-23", Session::Am, Code::NoReasonYet, None),
+        ],
+        // An amendment in the middle of October, before and after other days of the month.
+        &[(amira, "2026-10-12", Session::Am, Code::Medical, None)],
+        // The last day of a month changes its code.
+        &[(ben, "2026-10-21", Session::Am, Code::PresentAm, None)],
+        // A change on the first day with marks of November, and a new first day before it.
+        &[
+            (ben, "2026-11-03", Session::Am, Code::Illness, None),
+            (ben, "2026-11-02", Session::Pm, Code::PresentPm, None),
+        ],
+    ];
+    for (step, marks) in steps.iter().enumerate() {
+        set_marks(&app.pool, school, marks).await;
+        let (kept, recounted) = kept_and_recounted(&app.pool, school).await;
+        assert_eq!(kept, recounted, "after step {step}");
+    }
+}
