@@ -19,6 +19,7 @@ pub mod import;
 pub mod late_door;
 pub mod leave;
 pub mod letters;
+pub mod meetings;
 pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;

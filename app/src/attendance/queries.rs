@@ -491,25 +491,19 @@ pub async fn pupil_figures(
          from pupils p
          join year_groups y on y.school_id = p.school_id and y.id = p.year_group_id
          left join forms f on f.school_id = p.school_id and f.id = p.form_id
-         -- The whole months of marks inside the period, and whether any month is cut by it.
+         -- The months of marks in the period, and whether any is cut by it: when one is, the
+         -- running totals answer instead, so the sums need no filter of their own.
          left join (
             select a.school_id, a.pupil_id,
-                sum(a.present) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as present,
-                sum(a.aea) filter (where a.first_date >= $2 and a.last_date <= $3) as aea,
-                sum(a.authorised) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as authorised,
-                sum(a.unauthorised) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as unauthorised,
-                sum(a.late_before_close) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as late_before_close,
-                sum(a.late_after_close) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as late_after_close,
+                sum(a.present) as present,
+                sum(a.aea) as aea,
+                sum(a.authorised) as authorised,
+                sum(a.unauthorised) as unauthorised,
+                sum(a.late_before_close) as late_before_close,
+                sum(a.late_after_close) as late_after_close,
                 bool_or(a.first_date < $2 or a.last_date > $3) as cut,
-                min(a.first_date) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as first_date,
-                max(a.last_date) filter (where a.first_date >= $2 and a.last_date <= $3)
-                    as last_date
+                min(a.first_date) as first_date,
+                max(a.last_date) as last_date
             from attendance_months a
             where a.school_id = any($1) and a.month >= date_trunc('month', $2::date)::date
               and a.month <= $3 and a.last_date >= $2 and a.first_date <= $3

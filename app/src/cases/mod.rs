@@ -76,6 +76,8 @@ pub struct Evaluation {
     pub pupils: usize,
     pub cases_opened: usize,
     pub proposals: usize,
+    /// Attendance plans whose review date had come (`meetings::queries::review_due_plans`).
+    pub plans_reviewed: usize,
 }
 
 /// Whether the viewer may read a school's cases.
@@ -84,7 +86,7 @@ pub fn may_read(viewer: &crate::auth::Viewer, school_id: Uuid) -> bool {
 }
 
 #[cfg(feature = "ssr")]
-fn require_read(school_id: Uuid) -> Result<crate::auth::Viewer, ServerFnError> {
+pub(crate) fn require_read(school_id: Uuid) -> Result<crate::auth::Viewer, ServerFnError> {
     use crate::auth::server;
     let viewer = server::require_viewer()?;
     if may_read(&viewer, school_id) {

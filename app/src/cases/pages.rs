@@ -251,6 +251,7 @@ fn CaseView(
             {events.into_iter().map(|event| view! { <Event school_id event can_work answer /> }).collect_view()}
         </ol>
         <crate::letters::CaseLetters school_id case_id=case.id can_work />
+        <crate::meetings::CaseMeetings school_id case_id=case.id can_work />
         <Show when=move || can_work>
             <h2>"Add a note"</h2>
             <ActionForm action=note attr:class="stack" attr:data-testid="add-note">

@@ -571,7 +571,8 @@ pub async fn add_note(
     Ok(Ok(()))
 }
 
-/// Runs the engine at every school, each on its own local date.
+/// Runs the engine at every school, each on its own local date, and reviews the attendance
+/// plans that have come to their review date.
 pub async fn evaluate_all(pool: &PgPool) -> Result<Vec<(Uuid, Evaluation)>, sqlx::Error> {
     let schools: Vec<(Uuid, NaiveDate)> =
         sqlx::query_as("select id, (now() at time zone time_zone)::date from schools order by id")
@@ -579,7 +580,10 @@ pub async fn evaluate_all(pool: &PgPool) -> Result<Vec<(Uuid, Evaluation)>, sqlx
             .await?;
     let mut done = Vec::new();
     for (school_id, today) in schools {
-        done.push((school_id, evaluate_school(pool, school_id, today).await?));
+        let mut evaluation = evaluate_school(pool, school_id, today).await?;
+        evaluation.plans_reviewed =
+            crate::meetings::queries::review_due_plans(pool, school_id, today).await?;
+        done.push((school_id, evaluation));
     }
     Ok(done)
 }

@@ -5,6 +5,7 @@ pub mod codes;
 pub mod figures;
 pub mod lateness;
 pub mod leave;
+pub mod meetings;
 pub mod penalty;
 pub mod roles;
 pub mod triggers;

@@ -12,6 +12,7 @@ mod import;
 mod late_arrivals;
 mod leave;
 mod letters;
+mod meetings;
 mod penalty_notices;
 mod registers;
 mod seed;

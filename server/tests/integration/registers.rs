@@ -702,6 +702,9 @@ async fn n_marks_left_more_than_five_school_days_are_listed_for_chasing() {
     assert!(overdue[0]["school_days_old"].as_i64().unwrap() > 5);
 }
 
+/// A mark as `set_marks` writes it: pupil, date, session, code and minutes late.
+type Mark<'a> = (Uuid, &'a str, Session, Code, Option<i32>);
+
 /// Every running total and monthly count of a school, and the same recounted from its marks.
 async fn kept_and_recounted(pool: &PgPool, school: Uuid) -> (Vec<String>, Vec<String>) {
     let kept: Vec<String> = sqlx::query_scalar(
@@ -737,7 +740,7 @@ async fn the_monthly_counts_follow_every_change_to_the_marks() {
     let world = Fixture::new(&app.pool).await;
     let school = world.school.id;
     let [amira, ben] = [world.school.pupils[0], world.school.pupils[1]];
-    let steps: [&[(Uuid, &str, Session, Code, Option<i32>)]; 5] = [
+    let steps: [&[Mark]; 5] = [
         // October and November marked, out of order.
         &[
             (amira, "2026-11-02", Session::Am, Code::PresentAm, None),

@@ -304,6 +304,20 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/letters/email", At(WorkCases), Form),
         call(
             Method::POST,
+            "/api/fn/meetings/case",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/meetings/arrange",
+            At(WorkCases),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/meetings/record", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/meetings/plan", At(WorkCases), Form),
+        call(
+            Method::POST,
             "/api/fn/school/add-closure",
             At(ManageSchool),
             Form,
@@ -532,6 +546,21 @@ fn request(
         }
         "/api/fn/letters/generate" => format!("school_id={school}&case_id={}", Uuid::nil()),
         "/api/fn/letters/batch" => format!("school_id={school}&step=nowhere"),
+        // Meetings: a made-up case or meeting is refused after the permission check (404 or
+        // 422); nothing is written.
+        "/api/fn/meetings/case" => format!("school_id={school}&case_id={}", Uuid::nil()),
+        "/api/fn/meetings/arrange" => format!(
+            "school_id={school}&case_id={}&kind=panel&date={day}&time=09%3A00&place=walk&invited=walk",
+            Uuid::nil()
+        ),
+        "/api/fn/meetings/record" => format!(
+            "school_id={school}&meeting_id={}&attendees=walk&minutes=walk&actions=",
+            Uuid::nil()
+        ),
+        "/api/fn/meetings/plan" => format!(
+            "school_id={school}&meeting_id={}&target=95&review_on=2027-12-01&support=walk",
+            Uuid::nil()
+        ),
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }
@@ -628,7 +657,10 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         // The walk has no case: allowed callers get past the permission check to "no such".
         "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
-        "/api/fn/leave/one" => Some(StatusCode::NOT_FOUND),
+        "/api/fn/leave/one" | "/api/fn/meetings/case" => Some(StatusCode::NOT_FOUND),
+        "/api/fn/meetings/arrange" | "/api/fn/meetings/record" | "/api/fn/meetings/plan" => {
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
         "/api/schools/{school_id}/letters/{letter_id}/pdf" | "/api/fn/letters/one" => {
             Some(StatusCode::NOT_FOUND)
         }
