@@ -22,6 +22,7 @@ pub mod letters;
 pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;
+pub mod reports;
 pub mod school;
 pub mod staff;
 pub mod sync;
@@ -117,6 +118,8 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/registers") view=registers::RegistersPage />
                     <Route path=path!("/registers/:form/:date/:session") view=registers::RegisterPage />
                     <Route path=path!("/attendance") view=attendance::AttendancePage />
+                    <Route path=path!("/reports") view=reports::ReportsPage />
+                    <Route path=path!("/fire-register") view=reports::today::FireRegisterPage />
                     <Route path=path!("/admin/staff") view=staff::StaffPage />
                     <Route path=path!("/admin/school") view=school::SchoolSettingsPage />
                     <Route path=path!("/admin/import") view=import::ImportPage />

@@ -14,6 +14,7 @@ mod leave;
 mod letters;
 mod penalty_notices;
 mod registers;
+mod reports;
 mod seed;
 mod setup;
 mod sync;

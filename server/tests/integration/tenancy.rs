@@ -107,6 +107,18 @@ fn calls() -> Vec<Call> {
         ),
         call(
             Method::GET,
+            "/api/schools/{school_id}/reports/{file}",
+            At(ViewReports),
+            None,
+        ),
+        call(
+            Method::GET,
+            "/api/trusts/{trust_id}/reports/{file}",
+            InTrust(ViewTrust),
+            None,
+        ),
+        call(
+            Method::GET,
             "/api/schools/{school_id}/late-arrivals",
             AtEither(TakeRegisters, RecordLateArrivals),
             None,
@@ -328,6 +340,9 @@ fn calls() -> Vec<Call> {
             At(ViewPupils),
             Form,
         ),
+        call(Method::POST, "/api/fn/reports/run", At(ViewReports), Form),
+        call(Method::POST, "/api/fn/reports/today", At(ViewReports), Form),
+        call(Method::POST, "/api/fn/reports/trust", InTrust(ViewTrust), Form),
         call(
             Method::POST,
             "/api/fn/registers/day",
@@ -451,7 +466,18 @@ fn request(
         .replace("{letter_id}", &Uuid::nil().to_string())
         .replace("{trust_id}", &trust_id.to_string())
         .replace("{month}", "2026-11")
-        + &if call.template.ends_with("attendance") || call.template.ends_with(".csv") {
+        .replace(
+            "{file}",
+            if call.template.starts_with("/api/trusts/") {
+                "schools.xlsx"
+            } else {
+                "daily-absence.csv"
+            },
+        )
+        + &if call.template.ends_with("attendance")
+            || call.template.ends_with(".csv")
+            || call.template.contains("/reports/")
+        {
             "?from=2026-11-23&to=2026-11-27".to_string()
         } else if call.template == "/api/sync/pull" {
             format!("?device_id={device}")
@@ -541,6 +567,10 @@ fn request(
             format!("school_id={school}&from=2026-11-23&to=2026-11-27&by=year")
         }
         "/api/fn/attendance/pupil" => format!("school_id={school}&pupil_id={pupil}"),
+        "/api/fn/reports/run" => format!(
+            "school_id={school}&kind=persistent_absence&from=2026-11-23&to=2026-11-27&by=year"
+        ),
+        "/api/fn/reports/trust" => "from=2026-11-23&to=2026-11-27".to_string(),
         "/api/fn/import/progress" => format!("school_id={school}&task={}", Uuid::new_v4()),
         "/api/fn/registers/load" => {
             format!("school_id={school}&form_id={form_id}&date=2026-11-24&session=AM")
