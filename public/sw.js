@@ -9,7 +9,7 @@
 // their own outbox (docs/sync.md).
 
 const CACHE = "rollcall-offline-v1";
-const OFFLINE_PAGES = ["/late-door", "/fire-register"];
+const OFFLINE_PAGES = ["/late-door", "/fire-register", "/visits"];
 const APP_FILES = [
   "/pkg/rollcall.js",
   "/pkg/rollcall.wasm",

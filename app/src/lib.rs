@@ -112,6 +112,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leave/:id") view=leave::LeaveDecisionPage />
                     <Route path=path!("/penalty-notices") view=penalty_notices::PenaltyNoticesPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
+                    <Route path=path!("/visits/:id") view=visits::VisitPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />
                     <Route path=path!("/pupils/:id") view=pupils::PupilPage />
                     <Route path=path!("/pupils/:id/attendance") view=attendance::PupilAttendance />

@@ -19,3 +19,4 @@ mod seed;
 mod setup;
 mod sync;
 mod tenancy;
+mod visits;

@@ -135,7 +135,12 @@ fn calls() -> Vec<Call> {
             AtEither(RecordLateArrivals, RecordVisits),
             Json,
         ),
-        call(Method::POST, "/api/sync/push", At(RecordLateArrivals), Json),
+        call(
+            Method::POST,
+            "/api/sync/push",
+            AtEither(RecordLateArrivals, RecordVisits),
+            Json,
+        ),
         call(Method::GET, "/api/sync/pull", At(RecordLateArrivals), None),
         // Server functions.
         call(Method::POST, "/api/fn/system/status", Public, Form),
@@ -342,7 +347,12 @@ fn calls() -> Vec<Call> {
         ),
         call(Method::POST, "/api/fn/reports/run", At(ViewReports), Form),
         call(Method::POST, "/api/fn/reports/today", At(ViewReports), Form),
-        call(Method::POST, "/api/fn/reports/trust", InTrust(ViewTrust), Form),
+        call(
+            Method::POST,
+            "/api/fn/reports/trust",
+            InTrust(ViewTrust),
+            Form,
+        ),
         call(
             Method::POST,
             "/api/fn/registers/day",
@@ -408,6 +418,39 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/staff/add", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/roles", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/disable", At(ManageStaff), Form),
+        // Home visits: /visits is for those who record visits and for the office's watch
+        // (WorkCases or TakeRegisters; WorkCases is within RecordVisits).
+        call(
+            Method::POST,
+            "/api/fn/visits/mine",
+            AtEither(RecordVisits, TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/visits/one",
+            AtEither(RecordVisits, TakeRegisters),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/visits/plan", At(RecordVisits), Form),
+        call(
+            Method::POST,
+            "/api/fn/visits/save-record",
+            At(RecordVisits),
+            Json,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/visits/resolve",
+            At(RecordVisits),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/visits/concern-seen",
+            At(ViewSafeguarding),
+            Form,
+        ),
     ]
 }
 
@@ -558,6 +601,17 @@ fn request(
         }
         "/api/fn/letters/generate" => format!("school_id={school}&case_id={}", Uuid::nil()),
         "/api/fn/letters/batch" => format!("school_id={school}&step=nowhere"),
+        // Visits: a made-up visit or conflict, or no reason given, is refused after the
+        // permission check (404 or 422); nothing is written.
+        "/api/fn/visits/one" | "/api/fn/visits/concern-seen" => {
+            format!("school_id={school}&visit_id={}", Uuid::nil())
+        }
+        "/api/fn/visits/plan" => {
+            format!("school_id={school}&pupil_id={pupil}&planned_on=2026-12-01&reason=")
+        }
+        "/api/fn/visits/resolve" => {
+            format!("school_id={school}&conflict_id={}&keep=kept", Uuid::nil())
+        }
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }
@@ -599,6 +653,9 @@ fn request(
         // An empty file: refused in the task, but the start itself is allowed or not.
         "/api/fn/import/start" => json!({ "school_id": school, "kind": "marks",
             "file_name": "walk.csv", "text": "upn,date,session,code,minutes_late\n" }),
+        "/api/fn/visits/save-record" => json!({
+            "school_id": school, "visit_id": Uuid::nil(), "base_revision": 0,
+            "record": app::visits::VisitRecord::default() }),
         "/api/fn/registers/save" => json!({
             "school_id": school, "form_id": form_id, "date": "2026-11-24", "session": "PM",
             "entries": [], "reason": null }),
@@ -659,6 +716,12 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         "/api/fn/leave/one" => Some(StatusCode::NOT_FOUND),
+        "/api/fn/visits/one" | "/api/fn/visits/resolve" | "/api/fn/visits/concern-seen" => {
+            Some(StatusCode::NOT_FOUND)
+        }
+        "/api/fn/visits/plan" | "/api/fn/visits/save-record" => {
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
         "/api/schools/{school_id}/letters/{letter_id}/pdf" | "/api/fn/letters/one" => {
             Some(StatusCode::NOT_FOUND)
         }
