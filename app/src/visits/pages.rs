@@ -5,6 +5,8 @@
 //! The server renders `/visits` as a frame only (the phone fills it from storage once
 //! hydrated), so the page is the same from the network or from the service worker's cache.
 
+use std::collections::HashMap;
+
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Europe::London;
 use leptos::prelude::*;
@@ -50,6 +52,8 @@ pub(super) struct Phone {
     pub syncing: RwSignal<bool>,
     /// What the last action did: saved on the phone, or not, and why.
     pub message: RwSignal<Option<(bool, String)>>,
+    /// Records being typed, by visit: a sync redraws the visit's steps, and must not lose them.
+    pub drafts: StoredValue<HashMap<Uuid, VisitRecord>>,
 }
 
 impl Phone {
@@ -66,6 +70,7 @@ impl Phone {
             trouble: RwSignal::new(None),
             syncing: RwSignal::new(false),
             message: RwSignal::new(None),
+            drafts: StoredValue::new(HashMap::new()),
         }
     }
 
@@ -291,23 +296,23 @@ fn ConflictCard(
     let id = conflict.id;
     view! {
         <article class="alert-card conflict" data-testid="conflict">
-            <p><strong>{conflict.pupil_name.clone()}</strong> ": the record was changed in the office while the phone had an older copy. Nothing was overwritten; choose which to keep."</p>
+            <p><strong>{conflict.pupil_name.clone()}</strong> ": the record was saved in two places from the same starting point (usually the office, and a phone that was offline). Nothing was overwritten; choose which to keep."</p>
             <div class="side-by-side">
-                {side(format!("Office (saved first{})", conflict.kept_by.clone().map(|n| format!(", {n}")).unwrap_or_default()), conflict.kept.clone())}
-                {side(format!("Phone (saved second{})", conflict.edit_by.clone().map(|n| format!(", {n}")).unwrap_or_default()), conflict.edit.clone())}
+                {side(format!("Saved first{}", conflict.kept_by.clone().map(|n| format!(", by {n}")).unwrap_or_default()), conflict.kept.clone())}
+                {side(format!("Saved second{}", conflict.edit_by.clone().map(|n| format!(", by {n}")).unwrap_or_default()), conflict.edit.clone())}
             </div>
             <div class="inline-form">
                 <ActionForm action=resolve>
                     <input type="hidden" name="school_id" value=school_id.to_string() />
                     <input type="hidden" name="conflict_id" value=id.to_string() />
                     <input type="hidden" name="keep" value="kept" />
-                    <button type="submit" class="quiet">"Keep the office version"</button>
+                    <button type="submit" class="quiet">"Keep what was saved first"</button>
                 </ActionForm>
                 <ActionForm action=resolve>
                     <input type="hidden" name="school_id" value=school_id.to_string() />
                     <input type="hidden" name="conflict_id" value=id.to_string() />
                     <input type="hidden" name="keep" value="edit" />
-                    <button type="submit" class="quiet">"Take the phone version"</button>
+                    <button type="submit" class="quiet">"Take what was saved second"</button>
                 </ActionForm>
             </div>
         </article>
@@ -631,14 +636,24 @@ fn RecordForm(phone: Phone, visit: Visit) -> impl IntoView {
     let pending = phone
         .pending(id, events::RECORD)
         .and_then(|e| serde_json::from_value::<events::RecordV1>(e.payload).ok());
-    let start = pending
-        .as_ref()
-        .map(|p| p.record.clone())
+    let draft = phone.drafts.with_value(|drafts| drafts.get(&id).cloned());
+    let start = draft
+        .or_else(|| pending.as_ref().map(|p| p.record.clone()))
         .or_else(|| visit.record.clone())
         .unwrap_or_default();
     // An edit still waiting keeps the revision it was based on.
     let base = pending.map_or(visit.revision, |p| p.base_revision);
     let record = RwSignal::new(start);
+    // Keep what is typed beside the page, so a redraw after a sync starts from it.
+    // Its first run is the starting value, not typing.
+    Effect::new(move |first: Option<()>| {
+        let typed = record.get();
+        if first.is_some() {
+            phone.drafts.update_value(|drafts| {
+                drafts.insert(id, typed);
+            });
+        }
+    });
     let text = move |label: &'static str, field: fn(&mut VisitRecord) -> &mut String, rows: u8| {
         let fid = format!("{}-{id}", label.to_lowercase().replace(' ', "-"));
         view! {
@@ -665,10 +680,14 @@ fn RecordForm(phone: Phone, visit: Visit) -> impl IntoView {
             base_revision: base,
             record: record.get_untracked(),
         };
-        phone.capture(
+        if phone.capture(
             events::RECORD,
             serde_json::to_value(payload).unwrap_or_default(),
-        );
+        ) {
+            phone.drafts.update_value(|drafts| {
+                drafts.remove(&id);
+            });
+        }
     };
     let sid = format!("spoke-{id}");
     view! {

@@ -282,8 +282,20 @@ async fn exchange(phone: Phone) -> Result<(), SyncError> {
         }
     }
     match super::load_my_visits(school.id).await {
-        Ok(visits) => {
-            phone.data.set(Some(visits));
+        Ok(mut visits) => {
+            // Redraw only when something changed, so a form being filled in is left alone.
+            let fetched_at = visits.fetched_at;
+            let changed = phone.data.with_untracked(|old| match old {
+                Some(old) => {
+                    visits.fetched_at = old.fetched_at;
+                    visits != *old
+                }
+                None => true,
+            });
+            visits.fetched_at = fetched_at;
+            if changed {
+                phone.data.set(Some(visits));
+            }
             phone.last_sync.set(Some(Utc::now()));
             save_cache(phone);
             Ok(())
