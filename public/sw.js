@@ -1,5 +1,6 @@
-// Rollcall's service worker: keeps the pages that must work with no network (the late door)
-// and the app's code in the browser's cache, so they open offline after a first visit.
+// Rollcall's service worker: keeps the pages that must work with no network (the late door,
+// the fire register) and the app's code in the browser's cache, so they open offline after a
+// first visit.
 //
 // Everything is network first: a page or file comes from the server when it answers within a
 // few seconds (and the cached copy is refreshed), from the cache otherwise. The app's files
@@ -8,7 +9,7 @@
 // their own outbox (docs/sync.md).
 
 const CACHE = "rollcall-offline-v1";
-const OFFLINE_PAGES = ["/late-door"];
+const OFFLINE_PAGES = ["/late-door", "/fire-register", "/visits"];
 const APP_FILES = [
   "/pkg/rollcall.js",
   "/pkg/rollcall.wasm",

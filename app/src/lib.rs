@@ -23,6 +23,7 @@ pub mod meetings;
 pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;
+pub mod reports;
 pub mod school;
 pub mod staff;
 pub mod sync;
@@ -112,12 +113,15 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leave/:id") view=leave::LeaveDecisionPage />
                     <Route path=path!("/penalty-notices") view=penalty_notices::PenaltyNoticesPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
+                    <Route path=path!("/visits/:id") view=visits::VisitPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />
                     <Route path=path!("/pupils/:id") view=pupils::PupilPage />
                     <Route path=path!("/pupils/:id/attendance") view=attendance::PupilAttendance />
                     <Route path=path!("/registers") view=registers::RegistersPage />
                     <Route path=path!("/registers/:form/:date/:session") view=registers::RegisterPage />
                     <Route path=path!("/attendance") view=attendance::AttendancePage />
+                    <Route path=path!("/reports") view=reports::ReportsPage />
+                    <Route path=path!("/fire-register") view=reports::today::FireRegisterPage />
                     <Route path=path!("/admin/staff") view=staff::StaffPage />
                     <Route path=path!("/admin/school") view=school::SchoolSettingsPage />
                     <Route path=path!("/admin/import") view=import::ImportPage />

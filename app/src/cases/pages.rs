@@ -253,6 +253,9 @@ fn CaseView(
         <crate::letters::CaseLetters school_id case_id=case.id can_work />
         <crate::meetings::CaseMeetings school_id case_id=case.id can_work />
         <Show when=move || can_work>
+            <crate::visits::pages::PlanFromCase school_id case_id=case.id pupil_id=case.pupil_id />
+        </Show>
+        <Show when=move || can_work>
             <h2>"Add a note"</h2>
             <ActionForm action=note attr:class="stack" attr:data-testid="add-note">
                 <input type="hidden" name="school_id" value=school_id.to_string() />
@@ -295,6 +298,7 @@ fn Event(
             </p>
             <p>{event.summary.clone()}</p>
             {crate::letters::timeline_link(school_id, &event.kind, &event.detail)}
+            {crate::visits::pages::timeline_link(school_id, &event.kind, &event.detail)}
             <Show when=move || open_proposal>
                 <div class="case-answer">
                     <ActionForm action=answer attr:class="inline-form">

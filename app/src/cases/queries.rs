@@ -461,6 +461,15 @@ pub async fn case_detail(
     events.extend(crate::leave::queries::timeline(pool, school_id, pupil_id).await?);
     events
         .extend(crate::penalty_notices::queries::timeline(pool, school_id, pupil_id, today).await?);
+    events.extend(
+        crate::visits::queries::timeline(
+            pool,
+            school_id,
+            pupil_id,
+            viewer.can(Permission::ViewSafeguarding, school_id),
+        )
+        .await?,
+    );
     events.sort_by_key(|event| event.at);
     Ok(Some(CaseDetail {
         case: row.line(),

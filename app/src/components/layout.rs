@@ -69,6 +69,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::ViewReports],
     },
     NavItem {
+        href: "/reports",
+        label: "Reports",
+        permissions: &[Permission::ViewReports],
+    },
+    NavItem {
         href: "/late-door",
         label: "Late door",
         permissions: &[Permission::RecordLateArrivals],

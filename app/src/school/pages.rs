@@ -59,6 +59,7 @@ fn Today(viewer: Viewer) -> impl IntoView {
                     }
                 })}
             </Suspense>
+            <crate::reports::today::TodayOverviewPanel school />
             <Show when=can_view_pupils.clone()>
                 <p><A href=move || school_link("/pupils", school.get().map(|s| s.id))>"Browse the roll"</A></p>
             </Show>

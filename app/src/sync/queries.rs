@@ -14,6 +14,7 @@ use crate::{
     auth::Viewer,
     domain::roles::Permission,
     late_door::queries::{self as late_door, Capturer},
+    visits::events as visit_events,
 };
 
 /// Why a whole request was refused (as opposed to one event in it).
@@ -90,9 +91,11 @@ pub async fn push(
                 .to_string(),
         )));
     };
-    if !viewer.can(Permission::RecordLateArrivals, school_id) {
+    if !viewer.can(Permission::RecordLateArrivals, school_id)
+        && !viewer.can(Permission::RecordVisits, school_id)
+    {
         return Ok(Err(Refused::Forbidden(
-            "You do not record late arrivals at this device's school.".to_string(),
+            "You do not record late arrivals or home visits at this device's school.".to_string(),
         )));
     }
     let skew = (now - request.sent_at).num_seconds();
@@ -213,7 +216,44 @@ pub async fn push(
             });
             continue;
         }
+        // Each kind needs its own permission: a home visitor's phone pushes no arrivals.
+        let allowed = if visit_events::KINDS.contains(&event.kind.as_str()) {
+            viewer.can(Permission::RecordVisits, school_id)
+        } else {
+            viewer.can(Permission::RecordLateArrivals, school_id)
+        };
+        if !allowed {
+            results[index] = Some(reject(
+                Some(event.id),
+                format!("You may not send {} events at this school.", event.kind),
+            ));
+            continue;
+        }
         match event.kind.as_str() {
+            // Visit events apply in the order sent: a check-in needs the risk assessment
+            // sent just before it.
+            kind if visit_events::KINDS.contains(&kind) => {
+                let id = Some(event.id);
+                results[index] = Some(
+                    match crate::visits::queries::apply_event(
+                        &mut tx,
+                        viewer.staff_id,
+                        school_id,
+                        event,
+                        now,
+                    )
+                    .await?
+                    {
+                        Ok(note) => EventResult {
+                            id,
+                            status: EventStatus::Applied,
+                            reason: None,
+                            note: Some(note),
+                        },
+                        Err(reason) => reject(id, reason),
+                    },
+                );
+            }
             "late_arrival" => {
                 match serde_json::from_value::<LateArrivalV1>(event.payload.clone()) {
                     Ok(payload) if payload.school_id == school_id => {
@@ -348,9 +388,12 @@ fn envelope_problem(event: &SyncEvent, request: &PushRequest, viewer: &Viewer) -
                 .to_string(),
         );
     }
-    if !matches!(event.kind.as_str(), "late_arrival" | "late_arrival_undo") {
+    if !matches!(event.kind.as_str(), "late_arrival" | "late_arrival_undo")
+        && !visit_events::KINDS.contains(&event.kind.as_str())
+    {
         return Some(format!(
-            "\"{}\" is not a kind of event this server knows: late_arrival or late_arrival_undo.",
+            "\"{}\" is not a kind of event this server knows: late_arrival, late_arrival_undo \
+             or a visit_ kind (docs/sync.md).",
             event.kind
         ));
     }

@@ -9,6 +9,7 @@ mod health;
 mod late_arrivals;
 mod letters;
 mod openapi;
+mod reports;
 mod session;
 mod sync;
 
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(health::router())
         .merge(auth::router())
         .merge(attendance::router())
+        .merge(reports::router())
         .merge(late_arrivals::router())
         .merge(letters::router())
         .merge(first_day_calling::router())

@@ -61,11 +61,12 @@ async fn register_device(
     responses(
         (status = 200, description = "One result per event, in order", body = PushResponse),
         (status = 400, description = "The body is not a push", body = super::error::ErrorBody),
-        (status = 403, description = "Not allowed to record arrivals at the device's school", body = super::error::ErrorBody),
+        (status = 403, description = "Not allowed to record arrivals or visits at the device's school", body = super::error::ErrorBody),
         (status = 404, description = "The device is not registered", body = super::error::ErrorBody),
     ))]
 async fn push(
     State(pool): State<PgPool>,
+    State(mail): State<app::letters::MailSettings>,
     viewer: Option<Extension<Viewer>>,
     body: Result<Json<PushRequest>, JsonRejection>,
 ) -> Result<Json<PushResponse>, ApiError> {
@@ -74,6 +75,15 @@ async fn push(
     let response = queries::push(&pool, &viewer, &request, chrono::Utc::now())
         .await?
         .map_err(refused)?;
+    // A safeguarding concern from a home visit is emailed to the DSL once it has arrived; the
+    // phone does not wait for the relay.
+    if mail.smtp.is_some() {
+        tokio::spawn(async move {
+            if let Err(error) = app::visits::queries::email_new_concerns(&pool, &mail).await {
+                tracing::error!(%error, "emailing safeguarding concerns failed");
+            }
+        });
+    }
     Ok(Json(response))
 }
 

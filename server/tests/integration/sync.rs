@@ -422,7 +422,9 @@ async fn a_device_belongs_to_one_school_and_pulls_what_changed() {
     .await
     .unwrap();
     assert!(matches!(moved, Err(Refused::Forbidden(_))), "{moved:?}");
-    let outsider = viewer(&app.pool, Role::HomeVisitor).await;
+    // A tutor neither records arrivals nor makes home visits (a home visitor's phone now
+    // pushes visit events through the same protocol).
+    let outsider = viewer(&app.pool, Role::Pastoral).await;
     let refused = queries::push(
         &app.pool,
         &outsider,

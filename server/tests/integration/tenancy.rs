@@ -107,6 +107,18 @@ fn calls() -> Vec<Call> {
         ),
         call(
             Method::GET,
+            "/api/schools/{school_id}/reports/{file}",
+            At(ViewReports),
+            None,
+        ),
+        call(
+            Method::GET,
+            "/api/trusts/{trust_id}/reports/{file}",
+            InTrust(ViewTrust),
+            None,
+        ),
+        call(
+            Method::GET,
             "/api/schools/{school_id}/late-arrivals",
             AtEither(TakeRegisters, RecordLateArrivals),
             None,
@@ -123,7 +135,12 @@ fn calls() -> Vec<Call> {
             AtEither(RecordLateArrivals, RecordVisits),
             Json,
         ),
-        call(Method::POST, "/api/sync/push", At(RecordLateArrivals), Json),
+        call(
+            Method::POST,
+            "/api/sync/push",
+            AtEither(RecordLateArrivals, RecordVisits),
+            Json,
+        ),
         call(Method::GET, "/api/sync/pull", At(RecordLateArrivals), None),
         // Server functions.
         call(Method::POST, "/api/fn/system/status", Public, Form),
@@ -342,6 +359,14 @@ fn calls() -> Vec<Call> {
             At(ViewPupils),
             Form,
         ),
+        call(Method::POST, "/api/fn/reports/run", At(ViewReports), Form),
+        call(Method::POST, "/api/fn/reports/today", At(ViewReports), Form),
+        call(
+            Method::POST,
+            "/api/fn/reports/trust",
+            InTrust(ViewTrust),
+            Form,
+        ),
         call(
             Method::POST,
             "/api/fn/registers/day",
@@ -407,6 +432,39 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/staff/add", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/roles", At(ManageStaff), Json),
         call(Method::POST, "/api/fn/staff/disable", At(ManageStaff), Form),
+        // Home visits: /visits is for those who record visits and for the office's watch
+        // (WorkCases or TakeRegisters; WorkCases is within RecordVisits).
+        call(
+            Method::POST,
+            "/api/fn/visits/mine",
+            AtEither(RecordVisits, TakeRegisters),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/visits/one",
+            AtEither(RecordVisits, TakeRegisters),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/visits/plan", At(RecordVisits), Form),
+        call(
+            Method::POST,
+            "/api/fn/visits/save-record",
+            At(RecordVisits),
+            Json,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/visits/resolve",
+            At(RecordVisits),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/visits/concern-seen",
+            At(ViewSafeguarding),
+            Form,
+        ),
     ]
 }
 
@@ -465,7 +523,18 @@ fn request(
         .replace("{letter_id}", &Uuid::nil().to_string())
         .replace("{trust_id}", &trust_id.to_string())
         .replace("{month}", "2026-11")
-        + &if call.template.ends_with("attendance") || call.template.ends_with(".csv") {
+        .replace(
+            "{file}",
+            if call.template.starts_with("/api/trusts/") {
+                "schools.xlsx"
+            } else {
+                "daily-absence.csv"
+            },
+        )
+        + &if call.template.ends_with("attendance")
+            || call.template.ends_with(".csv")
+            || call.template.contains("/reports/")
+        {
             "?from=2026-11-23&to=2026-11-27".to_string()
         } else if call.template == "/api/sync/pull" {
             format!("?device_id={device}")
@@ -561,6 +630,17 @@ fn request(
             "school_id={school}&meeting_id={}&target=95&review_on=2027-12-01&support=walk",
             Uuid::nil()
         ),
+        // Visits: a made-up visit or conflict, or no reason given, is refused after the
+        // permission check (404 or 422); nothing is written.
+        "/api/fn/visits/one" | "/api/fn/visits/concern-seen" => {
+            format!("school_id={school}&visit_id={}", Uuid::nil())
+        }
+        "/api/fn/visits/plan" => {
+            format!("school_id={school}&pupil_id={pupil}&planned_on=2026-12-01&reason=")
+        }
+        "/api/fn/visits/resolve" => {
+            format!("school_id={school}&conflict_id={}&keep=kept", Uuid::nil())
+        }
         "/api/fn/school/add-closure" => {
             format!("school_id={school}&closed_on={day}&kind=inset&note=walk")
         }
@@ -570,6 +650,10 @@ fn request(
             format!("school_id={school}&from=2026-11-23&to=2026-11-27&by=year")
         }
         "/api/fn/attendance/pupil" => format!("school_id={school}&pupil_id={pupil}"),
+        "/api/fn/reports/run" => format!(
+            "school_id={school}&kind=persistent_absence&from=2026-11-23&to=2026-11-27&by=year"
+        ),
+        "/api/fn/reports/trust" => "from=2026-11-23&to=2026-11-27".to_string(),
         "/api/fn/import/progress" => format!("school_id={school}&task={}", Uuid::new_v4()),
         "/api/fn/registers/load" => {
             format!("school_id={school}&form_id={form_id}&date=2026-11-24&session=AM")
@@ -598,6 +682,9 @@ fn request(
         // An empty file: refused in the task, but the start itself is allowed or not.
         "/api/fn/import/start" => json!({ "school_id": school, "kind": "marks",
             "file_name": "walk.csv", "text": "upn,date,session,code,minutes_late\n" }),
+        "/api/fn/visits/save-record" => json!({
+            "school_id": school, "visit_id": Uuid::nil(), "base_revision": 0,
+            "record": app::visits::VisitRecord::default() }),
         "/api/fn/registers/save" => json!({
             "school_id": school, "form_id": form_id, "date": "2026-11-24", "session": "PM",
             "entries": [], "reason": null }),
@@ -659,6 +746,12 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         "/api/fn/leave/one" | "/api/fn/meetings/case" => Some(StatusCode::NOT_FOUND),
         "/api/fn/meetings/arrange" | "/api/fn/meetings/record" | "/api/fn/meetings/plan" => {
+            Some(StatusCode::UNPROCESSABLE_ENTITY)
+        }
+        "/api/fn/visits/one" | "/api/fn/visits/resolve" | "/api/fn/visits/concern-seen" => {
+            Some(StatusCode::NOT_FOUND)
+        }
+        "/api/fn/visits/plan" | "/api/fn/visits/save-record" => {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
         "/api/schools/{school_id}/letters/{letter_id}/pdf" | "/api/fn/letters/one" => {
