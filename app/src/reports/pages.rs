@@ -257,14 +257,23 @@ fn ReportView(report: Report) -> impl IntoView {
 fn ReportTable(table: Table, link: Option<Callback<String, Option<String>>>) -> impl IntoView {
     let empty = table.rows.is_empty();
     let sheet = table.sheet.clone();
+    // A percentage shows its sign where its column is one ("Attendance %"); a difference in
+    // percentage points does not.
+    let percent_columns: Vec<bool> = table.columns.iter().map(|c| c.ends_with('%')).collect();
     let row = move |cells: Vec<Cell>, total: bool| {
         let cells = cells
             .into_iter()
             .enumerate()
             .map(|(i, cell)| {
-                let class = if cell.is_number() { "num" } else { "" };
+                let class = match cell {
+                    Cell::Count(_) | Cell::Percent(_) | Cell::Published(_) => "num",
+                    Cell::Date(_) => "date",
+                    Cell::Text(_) => "",
+                };
                 let text = cell.display();
-                let text = if matches!(cell, Cell::Percent(Some(_))) {
+                let text = if matches!(cell, Cell::Percent(Some(_)) | Cell::Published(_))
+                    && percent_columns.get(i).copied().unwrap_or(false)
+                {
                     format!("{text}%")
                 } else {
                     text

@@ -366,7 +366,7 @@ async fn persistent_absence(pool: &PgPool, report: &mut Report) -> Result<(), sq
     let mut summary = Table::new(
         "Pupils in each band",
         "Bands",
-        &["Band", "Pupils", "% of enrolments"],
+        &["Band", "Pupils", "Enrolments %"],
     );
     // Severe first, then persistent, then the at-risk bands: the BTreeMap's order would be
     // alphabetical, which puts "At risk" first.
@@ -523,7 +523,7 @@ async fn lateness(pool: &PgPool, report: &mut Report) -> Result<(), sqlx::Error>
             "Late before close (L)",
             "Late after close (U)",
             "Late sessions",
-            "% of possible sessions",
+            "Possible sessions late %",
         ],
     );
     forms.rows = by_form.groups.iter().map(late_cells).collect();
@@ -813,7 +813,7 @@ async fn breakdown(pool: &PgPool, report: &mut Report, phase: &str) -> Result<()
         };
         national.rows.push(vec![
             Cell::Text(figure.measure),
-            Cell::Percent(Some(figure.percent)),
+            Cell::Published(figure.percent),
             Cell::Percent(ours),
             Cell::Percent(ours.map(|ours| ours - figure.percent)),
             Cell::Text(figure.source),
@@ -877,23 +877,23 @@ async fn band_chart(
 ) -> Result<Chart, sqlx::Error> {
     let policy = crate::cases::queries::policy(pool, school).await?;
     let labels = [
-        format!("{} or more", hundredths(policy.letter_below)),
+        format!("{} or more", short_percent(policy.letter_below)),
         format!(
             "{} to {}",
-            hundredths(policy.meeting_below),
-            hundredths(policy.letter_below)
+            short_percent(policy.meeting_below),
+            short_percent(policy.letter_below)
         ),
         format!(
             "{} to {}",
-            hundredths(policy.plan_below),
-            hundredths(policy.meeting_below)
+            short_percent(policy.plan_below),
+            short_percent(policy.meeting_below)
         ),
         format!(
-            "Above {} to {}",
-            hundredths(policy.referral_at_or_below),
-            hundredths(policy.plan_below)
+            "{} to {}",
+            short_percent(policy.referral_at_or_below),
+            short_percent(policy.plan_below)
         ),
-        format!("{} or less", hundredths(policy.referral_at_or_below)),
+        format!("{} or less", short_percent(policy.referral_at_or_below)),
     ];
     let mut counts = [0i64; 5];
     for pupil in pupils.iter().filter(|p| p.sessions.possible() > 0) {
@@ -921,6 +921,15 @@ async fn band_chart(
             .collect(),
         reference: None,
     })
+}
+
+/// A threshold in hundredths as a chart's axis has room for: 9500 is "95%", 9250 "92.50%".
+fn short_percent(value: i32) -> String {
+    if value % 100 == 0 {
+        format!("{}%", value / 100)
+    } else {
+        hundredths(value)
+    }
 }
 
 /// Each group's attendance beside the whole school's: the gap between groups.
@@ -985,10 +994,15 @@ pub async fn trust_report(
     let mut table = Table::new("The trust's schools side by side", "Schools", &columns);
     table.rows = by_school.groups.iter().map(figures_cells).collect();
     table.total = Some(figures_cells(&by_school.total));
-    let gap = Chart {
+    let mut gap = Chart {
         title: "Attendance by school".to_string(),
+        description: "Each school's attendance over the period, with the trust's as a line."
+            .to_string(),
         ..gap_chart(&by_school)
     };
+    if let Some(reference) = &mut gap.reference {
+        reference.0 = "All schools".to_string();
+    }
     Ok(Report {
         kind: ReportKind::Breakdown,
         school_id: Uuid::nil(),
