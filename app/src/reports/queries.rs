@@ -831,28 +831,72 @@ async fn breakdown(pool: &PgPool, report: &mut Report, phase: &str) -> Result<()
     Ok(())
 }
 
-/// Whole-school attendance in each week of the period, each week's figures from the engine.
+/// Whole-school attendance in each week of the period. One read of the engine's running
+/// totals (`attendance_totals`) instead of a `pupil_figures` call per week: each pupil's day
+/// is its running total less the one before it (the last before the period for its first
+/// day), counted only while the pupil was on roll, exactly as `pupil_figures` clamps; the
+/// weeks' tallies then go through `domain::figures` like every other figure.
 async fn weekly_chart(
     pool: &PgPool,
     school: Uuid,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Chart, sqlx::Error> {
-    let mut points = Vec::new();
-    let mut monday = crate::domain::triggers::week_of(from);
-    while monday <= to {
-        let (start, end) = (monday.max(from), (monday + Duration::days(6)).min(to));
-        let week = pupil_figures(pool, &[school], start, end).await?;
-        let sessions: crate::domain::figures::Tally = week.iter().map(|p| p.sessions).sum();
-        // Holiday weeks have no possible sessions and no point on the line.
-        if sessions.possible() > 0 {
-            points.push((
+    let weeks: Vec<(NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
+        "with base as (
+            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised
+            from pupils p
+            cross join lateral (
+                select present, aea, authorised, unauthorised
+                from attendance_totals
+                where school_id = p.school_id and pupil_id = p.id and session_date < $2
+                order by session_date desc limit 1
+            ) t
+            where p.school_id = $1
+         ), days as (
+            select t.pupil_id, t.session_date,
+                t.present - coalesce(lag(t.present) over w, b.present, 0) as present,
+                t.aea - coalesce(lag(t.aea) over w, b.aea, 0) as aea,
+                t.authorised - coalesce(lag(t.authorised) over w, b.authorised, 0)
+                    as authorised,
+                t.unauthorised - coalesce(lag(t.unauthorised) over w, b.unauthorised, 0)
+                    as unauthorised
+            from attendance_totals t left join base b using (pupil_id)
+            where t.school_id = $1 and t.session_date between $2 and $3
+            window w as (partition by t.pupil_id order by t.session_date)
+         )
+         select date_trunc('week', d.session_date)::date as week,
+            sum(d.present)::bigint, sum(d.aea)::bigint, sum(d.authorised)::bigint,
+            sum(d.unauthorised)::bigint
+         from days d
+         join pupils p on p.school_id = $1 and p.id = d.pupil_id
+         where d.session_date >= p.admitted_on
+           and (p.left_on is null or d.session_date <= p.left_on)
+         group by 1 order by 1",
+    )
+    .bind(school)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let points = weeks
+        .into_iter()
+        .map(|(monday, present, aea, authorised, unauthorised)| {
+            let sessions = crate::domain::figures::Tally {
+                present,
+                aea,
+                authorised,
+                unauthorised,
+                ..Default::default()
+            };
+            (
                 monday.format("%-d %b").to_string(),
                 sessions.attendance_percent(),
-            ));
-        }
-        monday += Duration::days(7);
-    }
+            )
+        })
+        // Holiday weeks have no possible sessions and no point on the line.
+        .filter(|(_, percent)| percent.is_some())
+        .collect();
     Ok(Chart {
         kind: ChartKind::Line,
         title: "Weekly attendance".to_string(),
