@@ -197,6 +197,13 @@ test.describe("reports", () => {
     await expect(schools.locator("tfoot")).toContainText("All schools");
     await screenshot(page, testInfo, "trust-view");
 
+    // The schools side by side as a file: a line per school and the trust's total.
+    const [download] = await Promise.all([page.waitForEvent("download"), page.getByTestId("export-csv").click()]);
+    expect(download.suggestedFilename()).toMatch(/^breakdown-.*\.csv$/);
+    const csv = readFileSync(await download.path()).toString("utf8");
+    for (const name of names) expect(csv).toContain(name);
+    expect(csv).toContain("All schools");
+
     await schools.locator("tbody tr th a").first().click();
     await page.waitForURL(/report=breakdown/);
     await expect(page.getByTestId("report")).toContainText(names[0]);

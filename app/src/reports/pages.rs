@@ -350,15 +350,21 @@ fn TrustView() -> impl IntoView {
             </Form>
             <Transition fallback=|| view! { <p class="muted">"Working out the figures…"</p> }>
                 {move || Suspend::new(async move {
-                    let schools = viewer
+                    let (trust_id, schools) = viewer
                         .await
                         .ok()
                         .flatten()
-                        .map(|viewer| viewer.schools)
+                        .map(|viewer| (viewer.trust_id, viewer.schools))
                         .unwrap_or_default();
                     match report.await {
                         Ok(report) => {
                             let (from, to) = (report.from, report.to);
+                            let export = |extension: &str| {
+                                format!(
+                                    "/api/trusts/{trust_id}/reports/schools.{extension}?from={from}&to={to}"
+                                )
+                            };
+                            let (csv, xlsx) = (export("csv"), export("xlsx"));
                             // A school's name drills down to its own breakdown for the period.
                             let link = Callback::new(move |name: String| {
                                 schools.iter().find(|s| s.name == name).map(|s| {
@@ -377,7 +383,13 @@ fn TrustView() -> impl IntoView {
                                             report.to.format("%-d %B %Y"),
                                         )}
                                     </p>
-                                    <p class="no-print">
+                                    <p class="exports no-print">
+                                        <a href=csv rel="external" download data-testid="export-csv">
+                                            "Download CSV"
+                                        </a>
+                                        <a href=xlsx rel="external" download data-testid="export-xlsx">
+                                            "Download Excel"
+                                        </a>
                                         <button type="button" on:click=|_| print_page()>
                                             "Print"
                                         </button>
