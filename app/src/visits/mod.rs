@@ -347,6 +347,16 @@ pub async fn load_visit(school_id: Uuid, visit_id: Uuid) -> Result<Visit, Server
         .ok_or_else(|| server::not_found("There is no such visit at this school."))
 }
 
+/// Who may be sent on a visit at the school: staff holding a role there that records visits.
+#[server(prefix = "/api/fn", endpoint = "visits/officers")]
+pub async fn load_officers(school_id: Uuid) -> Result<Vec<Officer>, ServerFnError> {
+    use crate::auth::server;
+    server::require(Permission::RecordVisits, school_id)?;
+    queries::officers(&server::pool()?, school_id)
+        .await
+        .map_err(server::internal)
+}
+
 /// Plans a visit: from a case (`case_id`) or ad hoc, for an officer of the school (me when
 /// none is chosen). Returns the visit's id.
 #[server(prefix = "/api/fn", endpoint = "visits/plan")]
