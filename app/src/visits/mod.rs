@@ -453,3 +453,54 @@ pub async fn concern_seen(school_id: Uuid, visit_id: Uuid) -> Result<(), ServerF
         .map_err(server::internal)?
         .map_err(server::not_found)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_visit_is_never_made_alone() {
+        let alone = RiskAssessment {
+            first_visit: true,
+            ..RiskAssessment::default()
+        };
+        assert!(alone.problem().unwrap().contains("never made alone"));
+        let together = RiskAssessment {
+            first_visit: true,
+            second_person_needed: true,
+            ..RiskAssessment::default()
+        };
+        assert_eq!(together.problem(), None);
+        assert_eq!(RiskAssessment::default().problem(), None);
+    }
+
+    #[test]
+    fn the_outcome_leaves_the_notes_out() {
+        let record = VisitRecord {
+            child_seen: true,
+            safe_and_well_checked: true,
+            spoke_with: "Mother".to_string(),
+            facts: "Bruising".to_string(),
+            opinion: "Worried".to_string(),
+            ..VisitRecord::default()
+        };
+        assert_eq!(
+            record.outcome(),
+            "Child seen; safe and well check done; spoke with Mother"
+        );
+        let card = VisitRecord {
+            no_answer_card_left: true,
+            ..record
+        };
+        assert_eq!(card.outcome(), "No answer; a card was left");
+        assert_eq!(VisitRecord::default().outcome(), "Child not seen");
+    }
+
+    #[test]
+    fn every_source_key_round_trips() {
+        for source in [Source::Proposed, Source::Planned, Source::AdHoc] {
+            assert_eq!(Source::from_key(source.key()), Some(source));
+        }
+        assert_eq!(Source::from_key("whim"), None);
+    }
+}

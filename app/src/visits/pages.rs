@@ -509,7 +509,10 @@ fn Steps(phone: Phone, visit: Visit) -> impl IntoView {
                 (None, _) => view! { <p class="muted">"Complete the risk assessment before the visit can start."</p> }.into_any(),
                 (Some(risk), None) => view! { <CheckInForm phone visit_id=id school_id=v.school_id second=risk.second_person_needed /> }.into_any(),
                 (Some(_), Some((at, until))) => view! {
-                    <p class="step-done" data-testid="checked-in">{format!("Checked in at {}, expected out by {}.", clock(at), clock(until))}</p>
+                    <p class="step-done" data-testid="checked-in">
+                        {format!("Checked in at {}, expected out by {}.", clock(at), clock(until))}
+                        {(v.checked_in_at.is_none()).then_some(" (waiting to send)")}
+                    </p>
                 }.into_any(),
             }}
             {(checked_in.is_some() || v.record.is_some() || v.notes_hidden).then(|| {
@@ -640,6 +643,7 @@ fn RecordForm(phone: Phone, visit: Visit) -> impl IntoView {
         .or_else(|| pending.as_ref().map(|p| p.record.clone()))
         .or_else(|| visit.record.clone())
         .unwrap_or_default();
+    let waiting = pending.is_some();
     // An edit still waiting keeps the revision it was based on.
     let base = pending.map_or(visit.revision, |p| p.base_revision);
     let record = RwSignal::new(start);
@@ -704,6 +708,7 @@ fn RecordForm(phone: Phone, visit: Visit) -> impl IntoView {
             {text("Professional opinion", |r| &mut r.opinion, 2)}
             {text("Agreed actions", |r| &mut r.agreed_actions, 2)}
             {text("Next step", |r| &mut r.next_step, 2)}
+            {waiting.then(|| view! { <p class="hint" data-testid="record-waiting">"Saved on this phone, waiting to send."</p> })}
             <button type="submit">"Save the record"</button>
         </form>
     }
