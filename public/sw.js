@@ -1,6 +1,6 @@
 // Rollcall's service worker: keeps the pages that must work with no network (the late door,
-// the fire register) and the app's code in the browser's cache, so they open offline after a
-// first visit.
+// the fire register, the home visitor's /visits) and the app's code in the browser's cache, so
+// they open offline after a first visit.
 //
 // Everything is network first: a page or file comes from the server when it answers within a
 // few seconds (and the cached copy is refreshed), from the cache otherwise. The app's files

@@ -160,6 +160,9 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
     });
     let answer = ServerAction::<AnswerProposal>::new();
     let note = ServerAction::<AddCaseNote>::new();
+    // Who may be sent on a home visit, for "Plan a home visit"; made here, at the top, so it
+    // hydrates.
+    let officers = crate::visits::pages::officers_resource(&viewer, school);
     let case = Resource::new(
         move || {
             (
@@ -197,7 +200,7 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match case.await {
                         Ok(Some((school_id, detail))) => view! {
-                            <CaseView school_id detail answer note />
+                            <CaseView school_id detail answer note officers />
                         }.into_any(),
                         Ok(None) => view! { <p>"There is no such case."</p> }.into_any(),
                         Err(error) => view! {
@@ -222,6 +225,7 @@ fn CaseView(
     detail: CaseDetail,
     answer: ServerAction<AnswerProposal>,
     note: ServerAction<AddCaseNote>,
+    officers: Resource<Vec<crate::visits::Officer>>,
 ) -> impl IntoView {
     let CaseDetail {
         case,
@@ -253,7 +257,7 @@ fn CaseView(
         <crate::letters::CaseLetters school_id case_id=case.id can_work />
         <crate::meetings::CaseMeetings school_id case_id=case.id can_work />
         <Show when=move || can_work>
-            <crate::visits::pages::PlanFromCase school_id case_id=case.id pupil_id=case.pupil_id />
+            <crate::visits::pages::PlanFromCase school_id case_id=case.id pupil_id=case.pupil_id officers />
         </Show>
         <Show when=move || can_work>
             <h2>"Add a note"</h2>

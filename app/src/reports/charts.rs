@@ -6,8 +6,8 @@ use leptos::prelude::*;
 
 use super::{Chart, ChartKind};
 
-const WIDTH: f64 = 640.0;
-const HEIGHT: f64 = 260.0;
+const WIDTH: f64 = 560.0;
+const HEIGHT: f64 = 250.0;
 const LEFT: f64 = 48.0;
 const RIGHT: f64 = 16.0;
 const TOP: f64 = 16.0;

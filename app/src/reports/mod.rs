@@ -125,6 +125,8 @@ pub enum Cell {
     /// A percentage, `None` with nothing to divide by.
     Percent(Option<f64>),
     Date(NaiveDate),
+    /// A published percentage (the national figures), shown as published: two places.
+    Published(f64),
 }
 
 impl Cell {
@@ -143,11 +145,8 @@ impl Cell {
                 None => String::new(),
             },
             Cell::Date(date) => date.to_string(),
+            Cell::Published(value) => format!("{value:.2}"),
         }
-    }
-
-    pub fn is_number(&self) -> bool {
-        matches!(self, Cell::Count(_) | Cell::Percent(_))
     }
 }
 

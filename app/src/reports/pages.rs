@@ -257,14 +257,23 @@ fn ReportView(report: Report) -> impl IntoView {
 fn ReportTable(table: Table, link: Option<Callback<String, Option<String>>>) -> impl IntoView {
     let empty = table.rows.is_empty();
     let sheet = table.sheet.clone();
+    // A percentage shows its sign where its column is one ("Attendance %"); a difference in
+    // percentage points does not.
+    let percent_columns: Vec<bool> = table.columns.iter().map(|c| c.ends_with('%')).collect();
     let row = move |cells: Vec<Cell>, total: bool| {
         let cells = cells
             .into_iter()
             .enumerate()
             .map(|(i, cell)| {
-                let class = if cell.is_number() { "num" } else { "" };
+                let class = match cell {
+                    Cell::Count(_) | Cell::Percent(_) | Cell::Published(_) => "num",
+                    Cell::Date(_) => "date",
+                    Cell::Text(_) => "",
+                };
                 let text = cell.display();
-                let text = if matches!(cell, Cell::Percent(Some(_))) {
+                let text = if matches!(cell, Cell::Percent(Some(_)) | Cell::Published(_))
+                    && percent_columns.get(i).copied().unwrap_or(false)
+                {
                     format!("{text}%")
                 } else {
                     text
@@ -341,15 +350,21 @@ fn TrustView() -> impl IntoView {
             </Form>
             <Transition fallback=|| view! { <p class="muted">"Working out the figures…"</p> }>
                 {move || Suspend::new(async move {
-                    let schools = viewer
+                    let (trust_id, schools) = viewer
                         .await
                         .ok()
                         .flatten()
-                        .map(|viewer| viewer.schools)
+                        .map(|viewer| (viewer.trust_id, viewer.schools))
                         .unwrap_or_default();
                     match report.await {
                         Ok(report) => {
                             let (from, to) = (report.from, report.to);
+                            let export = |extension: &str| {
+                                format!(
+                                    "/api/trusts/{trust_id}/reports/schools.{extension}?from={from}&to={to}"
+                                )
+                            };
+                            let (csv, xlsx) = (export("csv"), export("xlsx"));
                             // A school's name drills down to its own breakdown for the period.
                             let link = Callback::new(move |name: String| {
                                 schools.iter().find(|s| s.name == name).map(|s| {
@@ -368,7 +383,13 @@ fn TrustView() -> impl IntoView {
                                             report.to.format("%-d %B %Y"),
                                         )}
                                     </p>
-                                    <p class="no-print">
+                                    <p class="exports no-print">
+                                        <a href=csv rel="external" download data-testid="export-csv">
+                                            "Download CSV"
+                                        </a>
+                                        <a href=xlsx rel="external" download data-testid="export-xlsx">
+                                            "Download Excel"
+                                        </a>
                                         <button type="button" on:click=|_| print_page()>
                                             "Print"
                                         </button>

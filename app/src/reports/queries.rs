@@ -366,7 +366,7 @@ async fn persistent_absence(pool: &PgPool, report: &mut Report) -> Result<(), sq
     let mut summary = Table::new(
         "Pupils in each band",
         "Bands",
-        &["Band", "Pupils", "% of enrolments"],
+        &["Band", "Pupils", "Enrolments %"],
     );
     // Severe first, then persistent, then the at-risk bands: the BTreeMap's order would be
     // alphabetical, which puts "At risk" first.
@@ -523,7 +523,7 @@ async fn lateness(pool: &PgPool, report: &mut Report) -> Result<(), sqlx::Error>
             "Late before close (L)",
             "Late after close (U)",
             "Late sessions",
-            "% of possible sessions",
+            "Possible sessions late %",
         ],
     );
     forms.rows = by_form.groups.iter().map(late_cells).collect();
@@ -813,7 +813,7 @@ async fn breakdown(pool: &PgPool, report: &mut Report, phase: &str) -> Result<()
         };
         national.rows.push(vec![
             Cell::Text(figure.measure),
-            Cell::Percent(Some(figure.percent)),
+            Cell::Published(figure.percent),
             Cell::Percent(ours),
             Cell::Percent(ours.map(|ours| ours - figure.percent)),
             Cell::Text(figure.source),
@@ -831,28 +831,72 @@ async fn breakdown(pool: &PgPool, report: &mut Report, phase: &str) -> Result<()
     Ok(())
 }
 
-/// Whole-school attendance in each week of the period, each week's figures from the engine.
+/// Whole-school attendance in each week of the period. One read of the engine's running
+/// totals (`attendance_totals`) instead of a `pupil_figures` call per week: each pupil's day
+/// is its running total less the one before it (the last before the period for its first
+/// day), counted only while the pupil was on roll, exactly as `pupil_figures` clamps; the
+/// weeks' tallies then go through `domain::figures` like every other figure.
 async fn weekly_chart(
     pool: &PgPool,
     school: Uuid,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Chart, sqlx::Error> {
-    let mut points = Vec::new();
-    let mut monday = crate::domain::triggers::week_of(from);
-    while monday <= to {
-        let (start, end) = (monday.max(from), (monday + Duration::days(6)).min(to));
-        let week = pupil_figures(pool, &[school], start, end).await?;
-        let sessions: crate::domain::figures::Tally = week.iter().map(|p| p.sessions).sum();
-        // Holiday weeks have no possible sessions and no point on the line.
-        if sessions.possible() > 0 {
-            points.push((
+    let weeks: Vec<(NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
+        "with base as (
+            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised
+            from pupils p
+            cross join lateral (
+                select present, aea, authorised, unauthorised
+                from attendance_totals
+                where school_id = p.school_id and pupil_id = p.id and session_date < $2
+                order by session_date desc limit 1
+            ) t
+            where p.school_id = $1
+         ), days as (
+            select t.pupil_id, t.session_date,
+                t.present - coalesce(lag(t.present) over w, b.present, 0) as present,
+                t.aea - coalesce(lag(t.aea) over w, b.aea, 0) as aea,
+                t.authorised - coalesce(lag(t.authorised) over w, b.authorised, 0)
+                    as authorised,
+                t.unauthorised - coalesce(lag(t.unauthorised) over w, b.unauthorised, 0)
+                    as unauthorised
+            from attendance_totals t left join base b using (pupil_id)
+            where t.school_id = $1 and t.session_date between $2 and $3
+            window w as (partition by t.pupil_id order by t.session_date)
+         )
+         select date_trunc('week', d.session_date)::date as week,
+            sum(d.present)::bigint, sum(d.aea)::bigint, sum(d.authorised)::bigint,
+            sum(d.unauthorised)::bigint
+         from days d
+         join pupils p on p.school_id = $1 and p.id = d.pupil_id
+         where d.session_date >= p.admitted_on
+           and (p.left_on is null or d.session_date <= p.left_on)
+         group by 1 order by 1",
+    )
+    .bind(school)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    let points = weeks
+        .into_iter()
+        .map(|(monday, present, aea, authorised, unauthorised)| {
+            let sessions = crate::domain::figures::Tally {
+                present,
+                aea,
+                authorised,
+                unauthorised,
+                ..Default::default()
+            };
+            (
                 monday.format("%-d %b").to_string(),
                 sessions.attendance_percent(),
-            ));
-        }
-        monday += Duration::days(7);
-    }
+            )
+        })
+        // Holiday weeks have no possible sessions and no point on the line.
+        .filter(|(_, percent)| percent.is_some())
+        .collect();
     Ok(Chart {
         kind: ChartKind::Line,
         title: "Weekly attendance".to_string(),
@@ -877,23 +921,23 @@ async fn band_chart(
 ) -> Result<Chart, sqlx::Error> {
     let policy = crate::cases::queries::policy(pool, school).await?;
     let labels = [
-        format!("{} or more", hundredths(policy.letter_below)),
+        format!("{} or more", short_percent(policy.letter_below)),
         format!(
             "{} to {}",
-            hundredths(policy.meeting_below),
-            hundredths(policy.letter_below)
+            short_percent(policy.meeting_below),
+            short_percent(policy.letter_below)
         ),
         format!(
             "{} to {}",
-            hundredths(policy.plan_below),
-            hundredths(policy.meeting_below)
+            short_percent(policy.plan_below),
+            short_percent(policy.meeting_below)
         ),
         format!(
-            "Above {} to {}",
-            hundredths(policy.referral_at_or_below),
-            hundredths(policy.plan_below)
+            "{} to {}",
+            short_percent(policy.referral_at_or_below),
+            short_percent(policy.plan_below)
         ),
-        format!("{} or less", hundredths(policy.referral_at_or_below)),
+        format!("{} or less", short_percent(policy.referral_at_or_below)),
     ];
     let mut counts = [0i64; 5];
     for pupil in pupils.iter().filter(|p| p.sessions.possible() > 0) {
@@ -921,6 +965,15 @@ async fn band_chart(
             .collect(),
         reference: None,
     })
+}
+
+/// A threshold in hundredths as a chart's axis has room for: 9500 is "95%", 9250 "92.50%".
+fn short_percent(value: i32) -> String {
+    if value % 100 == 0 {
+        format!("{}%", value / 100)
+    } else {
+        hundredths(value)
+    }
 }
 
 /// Each group's attendance beside the whole school's: the gap between groups.
@@ -985,10 +1038,15 @@ pub async fn trust_report(
     let mut table = Table::new("The trust's schools side by side", "Schools", &columns);
     table.rows = by_school.groups.iter().map(figures_cells).collect();
     table.total = Some(figures_cells(&by_school.total));
-    let gap = Chart {
+    let mut gap = Chart {
         title: "Attendance by school".to_string(),
+        description: "Each school's attendance over the period, with the trust's as a line."
+            .to_string(),
         ..gap_chart(&by_school)
     };
+    if let Some(reference) = &mut gap.reference {
+        reference.0 = "All schools".to_string();
+    }
     Ok(Report {
         kind: ReportKind::Breakdown,
         school_id: Uuid::nil(),

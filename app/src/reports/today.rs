@@ -285,7 +285,7 @@ fn Overview(today: TodayOverview) -> impl IntoView {
                     " pupils on site now."
                 </p>
                 <p>
-                    <A href=fire_href attr:class="button">"Open the fire register"</A>
+                    <A href=fire_href>"Open the fire register"</A>
                 </p>
             </section>
         </div>

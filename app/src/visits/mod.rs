@@ -347,6 +347,16 @@ pub async fn load_visit(school_id: Uuid, visit_id: Uuid) -> Result<Visit, Server
         .ok_or_else(|| server::not_found("There is no such visit at this school."))
 }
 
+/// Who may be sent on a visit at the school: staff holding a role there that records visits.
+#[server(prefix = "/api/fn", endpoint = "visits/officers")]
+pub async fn load_officers(school_id: Uuid) -> Result<Vec<Officer>, ServerFnError> {
+    use crate::auth::server;
+    server::require(Permission::RecordVisits, school_id)?;
+    queries::officers(&server::pool()?, school_id)
+        .await
+        .map_err(server::internal)
+}
+
 /// Plans a visit: from a case (`case_id`) or ad hoc, for an officer of the school (me when
 /// none is chosen). Returns the visit's id.
 #[server(prefix = "/api/fn", endpoint = "visits/plan")]
@@ -442,4 +452,55 @@ pub async fn concern_seen(school_id: Uuid, visit_id: Uuid) -> Result<(), ServerF
         .await
         .map_err(server::internal)?
         .map_err(server::not_found)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_first_visit_is_never_made_alone() {
+        let alone = RiskAssessment {
+            first_visit: true,
+            ..RiskAssessment::default()
+        };
+        assert!(alone.problem().unwrap().contains("never made alone"));
+        let together = RiskAssessment {
+            first_visit: true,
+            second_person_needed: true,
+            ..RiskAssessment::default()
+        };
+        assert_eq!(together.problem(), None);
+        assert_eq!(RiskAssessment::default().problem(), None);
+    }
+
+    #[test]
+    fn the_outcome_leaves_the_notes_out() {
+        let record = VisitRecord {
+            child_seen: true,
+            safe_and_well_checked: true,
+            spoke_with: "Mother".to_string(),
+            facts: "Bruising".to_string(),
+            opinion: "Worried".to_string(),
+            ..VisitRecord::default()
+        };
+        assert_eq!(
+            record.outcome(),
+            "Child seen; safe and well check done; spoke with Mother"
+        );
+        let card = VisitRecord {
+            no_answer_card_left: true,
+            ..record
+        };
+        assert_eq!(card.outcome(), "No answer; a card was left");
+        assert_eq!(VisitRecord::default().outcome(), "Child not seen");
+    }
+
+    #[test]
+    fn every_source_key_round_trips() {
+        for source in [Source::Proposed, Source::Planned, Source::AdHoc] {
+            assert_eq!(Source::from_key(source.key()), Some(source));
+        }
+        assert_eq!(Source::from_key("whim"), None);
+    }
 }

@@ -16,8 +16,8 @@ use serde::{Deserialize, Serialize};
 use uuid::Uuid;
 
 use super::{
-    ConcernSeen, Conflict, MyVisits, PlanVisit, ResolveConflict, RiskAssessment, SaveVisitRecord,
-    Saved, Visit, VisitRecord, events, load_visit,
+    ConcernSeen, Conflict, MyVisits, Officer, PlanVisit, ResolveConflict, RiskAssessment,
+    SaveVisitRecord, Saved, Visit, VisitRecord, events, load_visit,
 };
 use crate::{
     auth::SchoolRef,
@@ -509,7 +509,10 @@ fn Steps(phone: Phone, visit: Visit) -> impl IntoView {
                 (None, _) => view! { <p class="muted">"Complete the risk assessment before the visit can start."</p> }.into_any(),
                 (Some(risk), None) => view! { <CheckInForm phone visit_id=id school_id=v.school_id second=risk.second_person_needed /> }.into_any(),
                 (Some(_), Some((at, until))) => view! {
-                    <p class="step-done" data-testid="checked-in">{format!("Checked in at {}, expected out by {}.", clock(at), clock(until))}</p>
+                    <p class="step-done" data-testid="checked-in">
+                        {format!("Checked in at {}, expected out by {}.", clock(at), clock(until))}
+                        {(v.checked_in_at.is_none()).then_some(" (waiting to send)")}
+                    </p>
                 }.into_any(),
             }}
             {(checked_in.is_some() || v.record.is_some() || v.notes_hidden).then(|| {
@@ -633,14 +636,14 @@ fn CheckInForm(phone: Phone, visit_id: Uuid, school_id: Uuid, second: bool) -> i
 fn RecordForm(phone: Phone, visit: Visit) -> impl IntoView {
     let id = visit.id;
     let school_id = visit.school_id;
-    let pending = phone
-        .pending(id, events::RECORD)
+    let pending = untrack(|| phone.pending(id, events::RECORD))
         .and_then(|e| serde_json::from_value::<events::RecordV1>(e.payload).ok());
     let draft = phone.drafts.with_value(|drafts| drafts.get(&id).cloned());
     let start = draft
         .or_else(|| pending.as_ref().map(|p| p.record.clone()))
         .or_else(|| visit.record.clone())
         .unwrap_or_default();
+    let waiting = pending.is_some();
     // An edit still waiting keeps the revision it was based on.
     let base = pending.map_or(visit.revision, |p| p.base_revision);
     let record = RwSignal::new(start);
@@ -705,6 +708,7 @@ fn RecordForm(phone: Phone, visit: Visit) -> impl IntoView {
             {text("Professional opinion", |r| &mut r.opinion, 2)}
             {text("Agreed actions", |r| &mut r.agreed_actions, 2)}
             {text("Next step", |r| &mut r.next_step, 2)}
+            {waiting.then(|| view! { <p class="hint" data-testid="record-waiting">"Saved on this phone, waiting to send."</p> })}
             <button type="submit">"Save the record"</button>
         </form>
     }
@@ -788,12 +792,38 @@ fn AdHoc(phone: Phone) -> impl IntoView {
     }
 }
 
+/// The people who may be sent on a visit at the chosen school, for those who plan visits there
+/// (empty for anyone else, who is not shown the form).
+pub fn officers_resource(
+    viewer: &crate::auth::Viewer,
+    school: Memo<Option<SchoolRef>>,
+) -> Resource<Vec<Officer>> {
+    let viewer = viewer.clone();
+    Resource::new(
+        move || {
+            school
+                .get()
+                .map(|s| s.id)
+                .filter(|id| viewer.can(crate::domain::roles::Permission::RecordVisits, *id))
+        },
+        |school_id| async move {
+            match school_id {
+                Some(id) => super::load_officers(id).await.unwrap_or_default(),
+                None => Vec::new(),
+            }
+        },
+    )
+}
+
 /// "Plan a home visit" on a case's page: the case's pupil, an officer, a day and the reason.
 #[component]
-pub fn PlanFromCase(school_id: Uuid, case_id: Uuid, pupil_id: Uuid) -> impl IntoView {
+pub fn PlanFromCase(
+    school_id: Uuid,
+    case_id: Uuid,
+    pupil_id: Uuid,
+    officers: Resource<Vec<Officer>>,
+) -> impl IntoView {
     let plan = ServerAction::<PlanVisit>::new();
-    // Loaded in the browser only: this form sits inside the case page's own loading.
-    let officers = LocalResource::new(move || super::load_my_visits(school_id));
     let today = Utc::now().with_timezone(&London).date_naive().to_string();
     view! {
         <h2>"Home visits"</h2>
@@ -806,7 +836,7 @@ pub fn PlanFromCase(school_id: Uuid, case_id: Uuid, pupil_id: Uuid) -> impl Into
                 <label for="visit-officer">"Who goes"</label>
                 <Suspense fallback=|| view! { <p class="muted">"Loading who makes visits…"</p> }>
                     {move || Suspend::new(async move {
-                        let officers = officers.await.map(|data| data.officers).unwrap_or_default();
+                        let officers = officers.await;
                         view! {
                             <select id="visit-officer" name="officer_id">
                                 {officers.into_iter().map(|o| view! {

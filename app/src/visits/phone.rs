@@ -3,7 +3,7 @@
 //! on start, on reconnect, after each capture and every 30 seconds. After a push it fetches my
 //! visits again and keeps them on the phone for the next time there is no network.
 
-use std::time::Duration;
+use std::{cell::Cell, time::Duration};
 
 use chrono::{DateTime, Utc};
 use gloo_storage::{LocalStorage, Storage};
@@ -197,14 +197,28 @@ pub(super) fn dismiss(phone: Phone, id: Uuid) {
         .update(|list| list.retain(|r| r.event.id != id));
 }
 
-/// Syncs now, unless a sync is under way (the timer catches anything it missed).
+thread_local! {
+    /// Asked to sync while a sync was under way: go round once more when it ends.
+    static AGAIN: Cell<bool> = const { Cell::new(false) };
+}
+
+/// Syncs now, or right after the sync under way.
 pub(super) fn request_sync(phone: Phone) {
-    if phone.syncing.get_untracked() || phone.school.get_untracked().is_none() {
+    if phone.school.get_untracked().is_none() {
+        return;
+    }
+    if phone.syncing.get_untracked() {
+        AGAIN.with(|again| again.set(true));
         return;
     }
     phone.syncing.set(true);
     spawn_local(async move {
-        let result = exchange(phone).await;
+        let result = loop {
+            let result = exchange(phone).await;
+            if !AGAIN.with(|again| again.replace(false)) || result.is_err() {
+                break result;
+            }
+        };
         match &result {
             Ok(()) => {
                 phone.trouble.set(None);

@@ -239,22 +239,7 @@ pub async fn my_visits(
     .bind(today)
     .fetch_all(pool)
     .await?;
-    let officers: Vec<(Uuid, String)> = sqlx::query_as(
-        "select distinct s.id, s.display_name from staff s
-         join role_grants g on g.staff_id = s.id
-         where g.school_id = $1 and g.role = any($2) and s.disabled_at is null
-         order by s.display_name",
-    )
-    .bind(school_id)
-    .bind(
-        crate::domain::roles::Role::ALL
-            .into_iter()
-            .filter(|role| role.allows(Permission::RecordVisits))
-            .map(|role| role.key())
-            .collect::<Vec<_>>(),
-    )
-    .fetch_all(pool)
-    .await?;
+    let officers = officers(pool, school_id).await?;
     let pupils: Vec<(Uuid, String, String)> = sqlx::query_as(&format!(
         "select p.id, {PUPIL_NAME}, coalesce(f.name, '') from pupils p
          left join forms f on f.school_id = p.school_id and f.id = p.form_id
@@ -270,10 +255,7 @@ pub async fn my_visits(
         school_id,
         today,
         visits: rows.into_iter().map(VisitRow::visit).collect(),
-        officers: officers
-            .into_iter()
-            .map(|(id, name)| Officer { id, name })
-            .collect(),
+        officers,
         pupils: pupils
             .into_iter()
             .map(|(id, name, form)| PupilChoice { id, name, form })
@@ -281,6 +263,30 @@ pub async fn my_visits(
         watch: watch(pool, viewer, school_id, now).await?,
         fetched_at: now,
     }))
+}
+
+/// Who may be sent on a visit: staff with a role at the school that records visits.
+pub async fn officers(pool: &PgPool, school_id: Uuid) -> Result<Vec<Officer>, sqlx::Error> {
+    let rows: Vec<(Uuid, String)> = sqlx::query_as(
+        "select distinct s.id, s.display_name from staff s
+         join role_grants g on g.staff_id = s.id
+         where g.school_id = $1 and g.role = any($2) and s.disabled_at is null
+         order by s.display_name",
+    )
+    .bind(school_id)
+    .bind(
+        crate::domain::roles::Role::ALL
+            .into_iter()
+            .filter(|role| role.allows(Permission::RecordVisits))
+            .map(|role| role.key())
+            .collect::<Vec<_>>(),
+    )
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, name)| Officer { id, name })
+        .collect())
 }
 
 /// The school's alerts, as far as the viewer may see them: overdue check-outs and conflicts

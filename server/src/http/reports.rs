@@ -230,6 +230,7 @@ pub fn report_xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
     let mut workbook = Workbook::new();
     let bold = Format::new().set_bold();
     let one_place = Format::new().set_num_format("0.0");
+    let two_places = Format::new().set_num_format("0.00");
     let day = Format::new().set_num_format("yyyy-mm-dd");
     for table in &report.tables {
         let sheet = workbook.add_worksheet();
@@ -259,6 +260,9 @@ pub fn report_xlsx(report: &Report) -> Result<Vec<u8>, rust_xlsxwriter::XlsxErro
                     }
                     Cell::Percent(Some(value)) => {
                         sheet.write_number_with_format(r, col, *value, &one_place)?;
+                    }
+                    Cell::Published(value) => {
+                        sheet.write_number_with_format(r, col, *value, &two_places)?;
                     }
                     Cell::Date(date) => {
                         let when = ExcelDateTime::from_ymd(

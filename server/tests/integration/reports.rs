@@ -552,29 +552,29 @@ async fn the_breakdown_sits_beside_last_year_and_the_national_figures() {
     };
     assert_eq!(
         &line("Overall absence, all schools")[1..4],
-        &row(&["6.4", "17.4", "11.0"])[..]
+        &row(&["6.38", "17.4", "11.0"])[..]
     );
     // The fixture is a secondary school: only its own phase is compared.
     assert_eq!(
         &line("Overall absence, secondary schools")[1..3],
-        &row(&["7.7", "17.4"])[..]
+        &row(&["7.66", "17.4"])[..]
     );
     assert_eq!(
         &line("Overall absence, primary schools")[1..3],
-        &row(&["5.1", ""])[..]
+        &row(&["5.07", ""])[..]
     );
     assert_eq!(
         &line("Persistent absence, pupils eligible for free school meals")[1..3],
-        &row(&["31.7", "100.0"])[..]
+        &row(&["31.70", "100.0"])[..]
     );
     // Not eligible: Oliver and Grace, 2 absent of 15; one of two persistent.
     assert_eq!(
         &line("Overall absence, pupils not eligible for free school meals")[1..3],
-        &row(&["5.2", "13.3"])[..]
+        &row(&["5.20", "13.3"])[..]
     );
     assert_eq!(
         &line("Overall absence, pupils with an EHC plan")[1..3],
-        &row(&["13.1", "25.0"])[..]
+        &row(&["13.10", "25.0"])[..]
     );
     assert_eq!(national.len(), 11);
     assert_eq!(
@@ -596,6 +596,42 @@ async fn the_breakdown_sits_beside_last_year_and_the_national_figures() {
     let counts: Vec<f64> = bands.points.iter().map(|(_, v)| v.unwrap()).collect();
     assert_eq!(counts, vec![1.0, 0.0, 0.0, 2.0, 0.0]);
     assert_eq!(gap.points.len(), 2);
+
+    // Two weeks with marks, five weeks apart: a point for each, none for the weeks between.
+    let longer = run(
+        &pool,
+        &world,
+        ReportKind::Breakdown,
+        "2026-10-19",
+        "2026-11-27",
+        Grouping::Year,
+    )
+    .await;
+    let weekly = &longer.charts[0].points;
+    assert_eq!(weekly.len(), 2, "{weekly:?}");
+    assert_eq!(weekly[0], ("19 Oct".to_string(), Some(100.0)));
+    assert_eq!(weekly[1].0, "23 Nov");
+    assert!((weekly[1].1.unwrap() - 1900.0 / 23.0).abs() < 1e-9);
+    // Grace left on Tuesday 24th: her Wednesday and Thursday (4 present sessions) no longer
+    // count, as in every other figure: 15 of 19.
+    sqlx::query("update pupils set left_on = '2026-11-24' where school_id = $1 and id = $2")
+        .bind(world.school.id)
+        .bind(world.school.pupils[2])
+        .execute(&pool)
+        .await
+        .unwrap();
+    let after = run(
+        &pool,
+        &world,
+        ReportKind::Breakdown,
+        "2026-11-23",
+        "2026-11-27",
+        Grouping::Year,
+    )
+    .await;
+    let week = after.charts[0].points[0].1.unwrap();
+    assert!((week - 1500.0 / 19.0).abs() < 1e-9, "{week}");
+    assert_eq!(shown(table(&after, "Breakdown")).last().unwrap()[2], "19");
     // The breakdown's lines carry rates to two places.
     assert_eq!(gap.reference.as_ref().unwrap().1, 82.61);
 }

@@ -449,6 +449,12 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/visits/plan", At(RecordVisits), Form),
         call(
             Method::POST,
+            "/api/fn/visits/officers",
+            At(RecordVisits),
+            Form,
+        ),
+        call(
+            Method::POST,
             "/api/fn/visits/save-record",
             At(RecordVisits),
             Json,
