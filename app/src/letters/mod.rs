@@ -676,10 +676,12 @@ pub fn timeline_link(
 #[component]
 pub fn CaseLetters(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl IntoView {
     let generate = ServerAction::<GenerateLetter>::new();
-    let letters = Resource::new(
-        move || generate.version().get(),
-        move |_| load_letters(school_id, Some(case_id)),
-    );
+    // Loaded in the browser: this sits inside the case's own Suspense, where a second
+    // server-rendered resource would not hydrate on a full page load.
+    let letters = LocalResource::new(move || {
+        generate.version().get();
+        load_letters(school_id, Some(case_id))
+    });
     let generated = move || {
         generate.value().get().map(|result| match result {
             Ok(id) => view! {

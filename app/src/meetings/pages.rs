@@ -32,16 +32,14 @@ pub fn CaseMeetings(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl Into
     let arrange = ServerAction::<ArrangeMeeting>::new();
     let record = ServerAction::<RecordMeeting>::new();
     let plan = ServerAction::<AgreePlan>::new();
-    let data = Resource::new(
-        move || {
-            (
-                arrange.version().get(),
-                record.version().get(),
-                plan.version().get(),
-            )
-        },
-        move |_| load_case_meetings(school_id, case_id),
-    );
+    // Loaded in the browser: this sits inside the case's own Suspense, where a second
+    // server-rendered resource would not hydrate on a full page load.
+    let data = LocalResource::new(move || {
+        arrange.version().get();
+        record.version().get();
+        plan.version().get();
+        load_case_meetings(school_id, case_id)
+    });
     view! {
         <section class="case-meetings" data-testid="case-meetings">
             <h2>"Meetings and plans"</h2>
