@@ -163,6 +163,9 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
     // Who may be sent on a home visit, for "Plan a home visit"; made here, at the top, so it
     // hydrates.
     let officers = crate::visits::pages::officers_resource(&viewer, school);
+    let school_id = Memo::new(move |_| school.get().map(|s| s.id));
+    let letters = crate::letters::CaseLettersState::new(school_id, case_id);
+    let meetings = crate::meetings::MeetingsState::new(school_id, case_id);
     let case = Resource::new(
         move || {
             (
@@ -200,7 +203,7 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match case.await {
                         Ok(Some((school_id, detail))) => view! {
-                            <CaseView school_id detail answer note officers />
+                            <CaseView school_id detail answer note officers letters meetings />
                         }.into_any(),
                         Ok(None) => view! { <p>"There is no such case."</p> }.into_any(),
                         Err(error) => view! {
@@ -226,6 +229,8 @@ fn CaseView(
     answer: ServerAction<AnswerProposal>,
     note: ServerAction<AddCaseNote>,
     officers: Resource<Vec<crate::visits::Officer>>,
+    letters: crate::letters::CaseLettersState,
+    meetings: crate::meetings::MeetingsState,
 ) -> impl IntoView {
     let CaseDetail {
         case,
@@ -254,8 +259,8 @@ fn CaseView(
         <ol class="case-timeline" data-testid="timeline">
             {events.into_iter().map(|event| view! { <Event school_id event can_work answer /> }).collect_view()}
         </ol>
-        <crate::letters::CaseLetters school_id case_id=case.id can_work />
-        <crate::meetings::CaseMeetings school_id case_id=case.id can_work />
+        <crate::letters::CaseLetters school_id case_id=case.id can_work state=letters />
+        <crate::meetings::CaseMeetings school_id case_id=case.id can_work state=meetings />
         <Show when=move || can_work>
             <crate::visits::pages::PlanFromCase school_id case_id=case.id pupil_id=case.pupil_id officers />
         </Show>

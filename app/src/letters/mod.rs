@@ -672,16 +672,41 @@ pub fn timeline_link(
     })
 }
 
+/// The letters of the case a page shows and the action that generates one, made at the top of
+/// the page (not inside the case's own Suspense, where a resource would not hydrate).
+#[derive(Clone, Copy)]
+pub struct CaseLettersState {
+    letters: Resource<Result<Vec<LetterLine>, ServerFnError>>,
+    generate: ServerAction<GenerateLetter>,
+}
+
+impl CaseLettersState {
+    pub fn new(school_id: Memo<Option<Uuid>>, case_id: Memo<Option<Uuid>>) -> CaseLettersState {
+        let generate = ServerAction::<GenerateLetter>::new();
+        let letters = Resource::new(
+            move || (school_id.get(), case_id.get(), generate.version().get()),
+            |(school_id, case_id, _)| async move {
+                match (school_id, case_id) {
+                    (Some(school_id), Some(case_id)) => {
+                        load_letters(school_id, Some(case_id)).await
+                    }
+                    _ => Ok(Vec::new()),
+                }
+            },
+        );
+        CaseLettersState { letters, generate }
+    }
+}
+
 /// The letters of one case on its page: generate the stage's letter, and open those generated.
 #[component]
-pub fn CaseLetters(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl IntoView {
-    let generate = ServerAction::<GenerateLetter>::new();
-    // Loaded in the browser: this sits inside the case's own Suspense, where a second
-    // server-rendered resource would not hydrate on a full page load.
-    let letters = LocalResource::new(move || {
-        generate.version().get();
-        load_letters(school_id, Some(case_id))
-    });
+pub fn CaseLetters(
+    school_id: Uuid,
+    case_id: Uuid,
+    can_work: bool,
+    state: CaseLettersState,
+) -> impl IntoView {
+    let CaseLettersState { letters, generate } = state;
     let generated = move || {
         generate.value().get().map(|result| match result {
             Ok(id) => view! {

@@ -12,7 +12,7 @@ pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod queries;
 
-pub use pages::CaseMeetings;
+pub use pages::{CaseMeetings, MeetingsState};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;

@@ -27,35 +27,103 @@ fn outcome(result: Option<Result<(), ServerFnError>>, done: &'static str) -> Opt
     })
 }
 
+/// The meetings of the case a page shows and the actions on them, made at the top of the
+/// page (not inside the case's own Suspense, where a resource would not hydrate).
+#[derive(Clone, Copy)]
+pub struct MeetingsState {
+    data: Resource<Result<Option<CaseMeetingsData>, ServerFnError>>,
+    arrange: ServerAction<ArrangeMeeting>,
+    record: ServerAction<RecordMeeting>,
+    plan: ServerAction<AgreePlan>,
+}
+
+impl MeetingsState {
+    pub fn new(school_id: Memo<Option<Uuid>>, case_id: Memo<Option<Uuid>>) -> MeetingsState {
+        let arrange = ServerAction::<ArrangeMeeting>::new();
+        let record = ServerAction::<RecordMeeting>::new();
+        let plan = ServerAction::<AgreePlan>::new();
+        let data = Resource::new(
+            move || {
+                (
+                    school_id.get(),
+                    case_id.get(),
+                    arrange.version().get(),
+                    record.version().get(),
+                    plan.version().get(),
+                )
+            },
+            |(school_id, case_id, ..)| async move {
+                match (school_id, case_id) {
+                    (Some(school_id), Some(case_id)) => {
+                        load_case_meetings(school_id, case_id).await.map(Some)
+                    }
+                    _ => Ok(None),
+                }
+            },
+        );
+        MeetingsState {
+            data,
+            arrange,
+            record,
+            plan,
+        }
+    }
+}
+
 #[component]
-pub fn CaseMeetings(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl IntoView {
-    let arrange = ServerAction::<ArrangeMeeting>::new();
-    let record = ServerAction::<RecordMeeting>::new();
-    let plan = ServerAction::<AgreePlan>::new();
-    // Loaded in the browser: this sits inside the case's own Suspense, where a second
-    // server-rendered resource would not hydrate on a full page load.
-    let data = LocalResource::new(move || {
-        arrange.version().get();
-        record.version().get();
-        plan.version().get();
-        load_case_meetings(school_id, case_id)
-    });
+pub fn CaseMeetings(
+    school_id: Uuid,
+    case_id: Uuid,
+    can_work: bool,
+    state: MeetingsState,
+) -> impl IntoView {
+    let MeetingsState {
+        data,
+        arrange,
+        record,
+        plan,
+    } = state;
     view! {
         <section class="case-meetings" data-testid="case-meetings">
             <h2>"Meetings and plans"</h2>
-            {move || outcome(arrange.value().get().map(|r| r.map(|_| ())), "Meeting arranged.")}
             {move || outcome(record.value().get(), "Meeting recorded.")}
             {move || outcome(plan.value().get(), "Attendance plan agreed.")}
             <Suspense fallback=|| ()>
                 {move || Suspend::new(async move {
                     match data.await {
-                        Ok(data) => view! {
-                            <MeetingsView school_id case_id can_work data arrange record plan />
+                        Ok(Some(data)) => view! {
+                            <MeetingsView school_id can_work data record plan />
                         }.into_any(),
+                        Ok(None) => ().into_any(),
                         Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
                     }
                 })}
             </Suspense>
+            <Show when=move || can_work>
+                <details class="arrange-meeting">
+                    <summary>"Arrange a meeting"</summary>
+                    <ActionForm action=arrange attr:class="stack" attr:data-testid="arrange-meeting">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <input type="hidden" name="case_id" value=case_id.to_string() />
+                        <label for="meeting-kind">"Kind of meeting"</label>
+                        <select id="meeting-kind" name="kind">
+                            {MeetingKind::ALL.into_iter().map(|kind| view! {
+                                <option value=kind.key()>{kind.label()}</option>
+                            }).collect_view()}
+                        </select>
+                        <label for="meeting-date">"Date"</label>
+                        <input id="meeting-date" name="date" type="date" required />
+                        <label for="meeting-time">"Time"</label>
+                        <input id="meeting-time" name="time" type="time" required />
+                        <label for="meeting-place">"Where"</label>
+                        <input id="meeting-place" name="place" type="text" placeholder="Room 4, or by video call" />
+                        <label for="meeting-invited">"Invited"</label>
+                        <input id="meeting-invited" name="invited" type="text" placeholder="Parents, form tutor, head of year" />
+                        <button type="submit">"Arrange meeting"</button>
+                    </ActionForm>
+                </details>
+                {move || outcome(arrange.value().get().map(|r| r.map(|_| ())), "Meeting arranged.")}
+            </Show>
         </section>
     }
 }
@@ -63,10 +131,8 @@ pub fn CaseMeetings(school_id: Uuid, case_id: Uuid, can_work: bool) -> impl Into
 #[component]
 fn MeetingsView(
     school_id: Uuid,
-    case_id: Uuid,
     can_work: bool,
     data: CaseMeetingsData,
-    arrange: ServerAction<ArrangeMeeting>,
     record: ServerAction<RecordMeeting>,
     plan: ServerAction<AgreePlan>,
 ) -> impl IntoView {
@@ -103,30 +169,6 @@ fn MeetingsView(
                 </ol>
             }.into_any()
         }}
-        <Show when=move || can_write>
-            <details class="arrange-meeting">
-                <summary>"Arrange a meeting"</summary>
-                <ActionForm action=arrange attr:class="stack" attr:data-testid="arrange-meeting">
-                    <input type="hidden" name="school_id" value=school_id.to_string() />
-                    <input type="hidden" name="case_id" value=case_id.to_string() />
-                    <label for="meeting-kind">"Kind of meeting"</label>
-                    <select id="meeting-kind" name="kind">
-                        {MeetingKind::ALL.into_iter().map(|kind| view! {
-                            <option value=kind.key()>{kind.label()}</option>
-                        }).collect_view()}
-                    </select>
-                    <label for="meeting-date">"Date"</label>
-                    <input id="meeting-date" name="date" type="date" required min=today.to_string() />
-                    <label for="meeting-time">"Time"</label>
-                    <input id="meeting-time" name="time" type="time" required />
-                    <label for="meeting-place">"Where"</label>
-                    <input id="meeting-place" name="place" type="text" placeholder="Room 4, or by video call" />
-                    <label for="meeting-invited">"Invited"</label>
-                    <input id="meeting-invited" name="invited" type="text" placeholder="Parents, form tutor, head of year" />
-                    <button type="submit">"Arrange meeting"</button>
-                </ActionForm>
-            </details>
-        </Show>
     }
 }
 
@@ -200,7 +242,7 @@ fn MeetingItem(
                 </details>
             </Show>
             <Show when=move || agree_here>
-                <details>
+                <details open=move || plan.value().get().is_some_and(|r| r.is_err())>
                     <summary>"Agree an attendance plan"</summary>
                     <ActionForm action=plan attr:class="stack" attr:data-testid="agree-plan">
                         <input type="hidden" name="school_id" value=school_id.to_string() />
