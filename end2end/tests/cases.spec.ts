@@ -43,3 +43,53 @@ test("an officer opens a case, sees its figures and overrides a proposal with a 
   await expect(timeline).toContainText("Answered");
   await screenshot(page, testInfo, "cases-overridden");
 });
+
+test("an officer passes a case to the attendance lead, gives them a task, then closes it with a reason", async ({ page }, testInfo) => {
+  await signIn(page, "officer@oakfield.example", "/today");
+  await page.goto("/cases?all=1");
+  await hydrated(page);
+  // The second case from the end: the meetings spec works the last one.
+  const rows = page.getByTestId("caseload").locator("tbody tr");
+  const row = rows.nth((await rows.count()) - 2);
+  const pupil = (await row.locator("td").first().innerText()).trim();
+  await row.getByRole("link").first().click();
+  await page.waitForURL(/\/cases\/[0-9a-f-]+/);
+  await page.reload();
+  await hydrated(page);
+  await expect(page.getByRole("heading", { level: 1 })).toHaveText(pupil);
+
+  const manage = page.getByTestId("case-manage");
+  const owner = manage.getByLabel("Pass the case to");
+  const current = (await page.getByTestId("case-facts").locator("dt:text-is('Owner') + dd").innerText()).trim();
+  const lead = (await owner.locator("option").allInnerTexts()).find((name) => name.trim() !== current)!;
+  await owner.selectOption({ label: lead });
+  await manage.getByRole("button", { name: "Pass on" }).click();
+  const timeline = page.getByTestId("timeline");
+  await expect(timeline).toContainText(`Case passed to ${lead}.`);
+  await expect(page.getByTestId("case-facts")).toContainText(lead);
+
+  // A task for the new owner, due today: on the case until it is marked done.
+  const tasks = page.getByTestId("case-tasks");
+  const today = new Date().toLocaleDateString("en-CA", { timeZone: "Europe/London" });
+  await tasks.getByLabel("Task").fill("Ask the school nurse for the hospital letter");
+  await tasks.getByLabel("Due").fill(today);
+  await tasks.getByRole("button", { name: "Add task" }).click();
+  const task = tasks.getByTestId("case-task").filter({ hasText: "Ask the school nurse" });
+  await expect(task).toContainText(`${lead.trim()} · due`);
+  await expect(timeline).toContainText("Ask the school nurse for the hospital letter");
+  await screenshot(page, testInfo, "cases-task");
+  await task.getByRole("button", { name: "Mark done" }).click();
+  await expect(tasks.getByTestId("case-task").filter({ hasText: "Ask the school nurse" })).toContainText("Done");
+  await expect(timeline).toContainText("Task done: Ask the school nurse for the hospital letter");
+
+  await page.getByLabel("Reason for closing the case").fill("Hospital stay explained; letters on file");
+  await page.getByRole("button", { name: "Close the case" }).click();
+  await expect(timeline).toContainText("Case closed: Hospital stay explained; letters on file");
+  await expect(page.getByTestId("case-facts")).toContainText("Closed");
+  await expect(page.getByTestId("case-manage")).toHaveCount(0);
+  await screenshot(page, testInfo, "cases-closed");
+
+  await page.goto("/cases?all=1");
+  await hydrated(page);
+  await expect(page.getByTestId("caseload")).not.toContainText(pupil);
+});

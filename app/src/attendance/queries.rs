@@ -29,7 +29,7 @@ fn codes_in(category: Category) -> Vec<&'static str> {
 /// (keeping what the month of `from` held before it), the days since are counted from the
 /// marks, and the new totals and months are written. The months are worked out here from the
 /// days rather than re-read from the totals, so saving today's register touches only this
-/// month's rows.
+/// month's rows. It also tells the case engine the school's marks changed.
 pub async fn refresh_totals(
     conn: &mut PgConnection,
     school_id: Uuid,
@@ -41,6 +41,7 @@ pub async fn refresh_totals(
     if pupil_ids.is_empty() {
         return Ok(());
     }
+    crate::cases::queries::marks_changed(school_id);
     let month = from.with_day(1).unwrap_or(from);
     let next_month = month
         .checked_add_months(Months::new(1))

@@ -242,6 +242,20 @@ pub struct CallingDay {
     pub escalations: Vec<CallPupil>,
 }
 
+/// For the DSL: a pupil whose family nobody reached by the school's DSL deadline on the first
+/// day of absence, raised by the server (`queries::escalate`) until the DSL marks it read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct NoContactAlert {
+    pub pupil_id: Uuid,
+    pub pupil_name: String,
+    pub form: String,
+    pub date: NaiveDate,
+    pub raised_at: DateTime<Utc>,
+    /// A home visit was proposed too (the later deadline passed).
+    pub visit_id: Option<Uuid>,
+    pub case_id: Option<Uuid>,
+}
+
 #[server(prefix = "/api/fn", endpoint = "calling/day")]
 pub async fn load_calling_day(
     school_id: Uuid,
@@ -259,6 +273,21 @@ pub async fn load_calling_day(
         .await
         .map_err(server::internal)?
         .ok_or_else(|| server::not_found("There is no such school."))
+}
+
+/// The DSL has read a no-contact alert: it leaves their list (the day's calling keeps it).
+#[server(prefix = "/api/fn", endpoint = "calling/alert-seen")]
+pub async fn no_contact_seen(
+    school_id: Uuid,
+    pupil_id: Uuid,
+    date: NaiveDate,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::ViewSafeguarding, school_id)?;
+    queries::no_contact_seen(&server::pool()?, viewer.staff_id, school_id, pupil_id, date)
+        .await
+        .map_err(server::internal)?
+        .map_err(server::not_found)
 }
 
 /// Logs an attempt to reach a contact: how, what came of it, and a note.

@@ -10,7 +10,7 @@ use uuid::Uuid;
 
 use super::{
     Attempt, CallContact, CallPupil, CalledPupil, CallingCounts, CallingDay, CallingDeadlines,
-    Escalation, METHODS, OUTCOMES, reason_codes,
+    Escalation, METHODS, NoContactAlert, OUTCOMES, reason_codes,
 };
 use crate::{
     audit,
@@ -159,6 +159,19 @@ pub async fn calling_day_at(
     date: Option<NaiveDate>,
     now: chrono::NaiveDateTime,
 ) -> Result<Option<CallingDay>, sqlx::Error> {
+    let safeguarding = viewer.can(Permission::ViewSafeguarding, school_id);
+    list_at(pool, school_id, date, now, safeguarding).await
+}
+
+/// The day's list with the school's clocks reading `now`; `safeguarding` says whether the
+/// pupils' child-in-need and protection-plan flags are shown (and put first).
+async fn list_at(
+    pool: &PgPool,
+    school_id: Uuid,
+    date: Option<NaiveDate>,
+    now: chrono::NaiveDateTime,
+    safeguarding: bool,
+) -> Result<Option<CallingDay>, sqlx::Error> {
     let Some(times) = school::session_times(pool, school_id).await? else {
         return Ok(None);
     };
@@ -198,7 +211,6 @@ pub async fn calling_day_at(
         return Ok(Some(day));
     }
     let minutes_since_close = (now - list_opens_at).num_minutes();
-    let safeguarding = viewer.can(Permission::ViewSafeguarding, school_id);
 
     let rows: Vec<PupilRow> = sqlx::query_as(
         "select p.id,
@@ -333,6 +345,215 @@ pub async fn calling_day_at(
     });
     day.escalations = escalations;
     Ok(Some(day))
+}
+
+/// What one run of `escalate` raised.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Escalated {
+    pub dsl_alerts: usize,
+    pub visits_proposed: usize,
+}
+
+/// Acts on the escalations of the day's calling with the school's clocks reading `now`: a pupil
+/// nobody reached by the DSL deadline raises an alert for the DSL, and by the home-visit
+/// deadline a home visit for today too, proposed to the case's owner or else the first of the
+/// school's home visitors, officers, lead and DSL. Each is raised once per pupil per day, so the
+/// server can run this every few minutes; two runs at once wait for each other.
+pub async fn escalate(
+    pool: &PgPool,
+    school_id: Uuid,
+    now: chrono::NaiveDateTime,
+) -> Result<Escalated, sqlx::Error> {
+    let mut raised = Escalated::default();
+    let Some(day) = list_at(pool, school_id, None, now, true).await? else {
+        return Ok(raised);
+    };
+    if day.escalations.is_empty() {
+        return Ok(raised);
+    }
+    let mut tx = pool.begin().await?;
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtext('calling_escalations'), hashtext($1::text))",
+    )
+    .bind(school_id)
+    .execute(&mut *tx)
+    .await?;
+    for pupil in &day.escalations {
+        let alerted = sqlx::query(
+            "insert into calling_escalations (school_id, pupil_id, session_date, kind)
+             values ($1, $2, $3, 'dsl_alert') on conflict do nothing",
+        )
+        .bind(school_id)
+        .bind(pupil.pupil_id)
+        .bind(day.date)
+        .execute(&mut *tx)
+        .await?;
+        raised.dsl_alerts += alerted.rows_affected() as usize;
+        if pupil.escalation != Escalation::HomeVisit {
+            continue;
+        }
+        let proposed_already: bool = sqlx::query_scalar(
+            "select exists (select 1 from calling_escalations where school_id = $1
+                 and pupil_id = $2 and session_date = $3 and kind = 'home_visit')",
+        )
+        .bind(school_id)
+        .bind(pupil.pupil_id)
+        .bind(day.date)
+        .fetch_one(&mut *tx)
+        .await?;
+        if proposed_already {
+            continue;
+        }
+        let visit_id = propose_visit(&mut tx, school_id, pupil, &day).await?;
+        raised.visits_proposed += usize::from(visit_id.is_some());
+        sqlx::query(
+            "insert into calling_escalations (school_id, pupil_id, session_date, kind, visit_id)
+             values ($1, $2, $3, 'home_visit', $4)",
+        )
+        .bind(school_id)
+        .bind(pupil.pupil_id)
+        .bind(day.date)
+        .bind(visit_id)
+        .execute(&mut *tx)
+        .await?;
+    }
+    tx.commit().await?;
+    Ok(raised)
+}
+
+/// The no-contact alerts the DSL has not read yet, oldest first.
+pub async fn unseen_alerts(
+    pool: &PgPool,
+    school_id: Uuid,
+) -> Result<Vec<NoContactAlert>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        pupil_id: Uuid,
+        pupil_name: String,
+        form: String,
+        date: NaiveDate,
+        raised_at: DateTime<Utc>,
+        visit_id: Option<Uuid>,
+        case_id: Option<Uuid>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select e.pupil_id,
+                coalesce(p.preferred_last_name, p.legal_last_name) || ', '
+                    || coalesce(p.preferred_first_name, p.legal_first_name) as pupil_name,
+                coalesce(f.name, '') as form, e.session_date as date, e.raised_at,
+                (select v.visit_id from calling_escalations v where v.school_id = e.school_id
+                    and v.pupil_id = e.pupil_id and v.session_date = e.session_date
+                    and v.kind = 'home_visit') as visit_id,
+                (select c.id from cases c where c.school_id = e.school_id
+                    and c.pupil_id = e.pupil_id and c.closed_at is null) as case_id
+         from calling_escalations e
+         join pupils p on p.school_id = e.school_id and p.id = e.pupil_id
+         left join forms f on f.school_id = p.school_id and f.id = p.form_id
+         where e.school_id = $1 and e.kind = 'dsl_alert' and e.seen_at is null
+         order by e.raised_at, 2",
+    )
+    .bind(school_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| NoContactAlert {
+            pupil_id: row.pupil_id,
+            pupil_name: row.pupil_name,
+            form: row.form,
+            date: row.date,
+            raised_at: row.raised_at,
+            visit_id: row.visit_id,
+            case_id: row.case_id,
+        })
+        .collect())
+}
+
+/// Marks a no-contact alert read; the inner error when there is no such alert.
+pub async fn no_contact_seen(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    date: NaiveDate,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let seen = sqlx::query(
+        "update calling_escalations set seen_at = coalesce(seen_at, now()),
+             seen_by = coalesce(seen_by, $4)
+         where school_id = $1 and pupil_id = $2 and session_date = $3 and kind = 'dsl_alert'",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(date)
+    .bind(staff_id)
+    .execute(pool)
+    .await?;
+    Ok(if seen.rows_affected() == 0 {
+        Err("There is no such alert at this school.".to_string())
+    } else {
+        Ok(())
+    })
+}
+
+/// Who goes on a visit first-day calling proposes, best first: the roles that make home visits.
+const VISITING_ROLES: [&str; 4] = [
+    "home_visitor",
+    "attendance_officer",
+    "attendance_lead",
+    "dsl",
+];
+
+/// Proposes today's home visit for a pupil nobody reached; none when the school has no one who
+/// makes visits.
+async fn propose_visit(
+    tx: &mut sqlx::Transaction<'_, sqlx::Postgres>,
+    school_id: Uuid,
+    pupil: &CallPupil,
+    day: &CallingDay,
+) -> Result<Option<Uuid>, sqlx::Error> {
+    let case: Option<(Uuid, Option<Uuid>)> = sqlx::query_as(
+        "select id, owner_id from cases
+         where school_id = $1 and pupil_id = $2 and closed_at is null",
+    )
+    .bind(school_id)
+    .bind(pupil.pupil_id)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let owner = case.and_then(|(_, owner)| owner);
+    let officer: Option<Uuid> = sqlx::query_scalar(
+        "select s.id from role_grants g join staff s on s.id = g.staff_id
+         where g.school_id = $1 and s.disabled_at is null and g.role = any($2)
+         order by (s.id = $3) is true desc, array_position($2, g.role), s.display_name, s.id
+         limit 1",
+    )
+    .bind(school_id)
+    .bind(&VISITING_ROLES[..])
+    .bind(owner)
+    .fetch_optional(&mut **tx)
+    .await?;
+    let Some(officer_id) = officer else {
+        return Ok(None);
+    };
+    let deadline =
+        day.list_opens_at + chrono::Duration::minutes(i64::from(day.deadlines.home_visit_minutes));
+    let visit = crate::visits::queries::NewVisit {
+        pupil_id: pupil.pupil_id,
+        case_id: case.map(|(id, _)| id),
+        officer_id,
+        planned_on: day.date,
+        reason: format!(
+            "First day of absence: nobody at home was reached by {} ({} attempts logged).",
+            deadline.format("%H:%M"),
+            pupil.attempts.len()
+        ),
+    };
+    match crate::visits::queries::propose(tx, school_id, &visit).await? {
+        Ok(id) => Ok(Some(id)),
+        Err(why) => {
+            tracing::warn!(%school_id, pupil_id = %pupil.pupil_id, why, "no visit proposed");
+            Ok(None)
+        }
+    }
 }
 
 /// An attempt to log.

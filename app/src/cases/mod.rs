@@ -44,6 +44,22 @@ pub struct CaseLine {
     pub why: String,
     /// A proposal no one has answered yet.
     pub open_proposals: i64,
+    /// Tasks not done whose due date is today or past.
+    pub tasks_due: i64,
+}
+
+/// Something someone must do on a case by a date.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseTask {
+    pub id: Uuid,
+    pub title: String,
+    pub due_on: chrono::NaiveDate,
+    pub assigned_to: Uuid,
+    pub assigned_name: String,
+    pub done_at: Option<DateTime<Utc>>,
+    pub done_by_name: Option<String>,
+    /// Not done and its due date has passed (the school's today).
+    pub overdue: bool,
 }
 
 /// One entry of a case's timeline.
@@ -67,6 +83,8 @@ pub struct CaseDetail {
     pub case: CaseLine,
     pub closed_at: Option<DateTime<Utc>>,
     pub events: Vec<CaseEvent>,
+    /// Open tasks by due date, then done ones.
+    pub tasks: Vec<CaseTask>,
     pub can_work: bool,
 }
 
@@ -157,6 +175,104 @@ pub async fn add_case_note(
         case_id,
         &text,
         safeguarding,
+    )
+    .await
+    .map_err(server::internal)?
+    .map_err(server::invalid)
+}
+
+/// Who may be given a case at the school: those who work cases there, by name.
+#[server(prefix = "/api/fn", endpoint = "cases/workers")]
+pub async fn load_case_workers(school_id: Uuid) -> Result<Vec<(Uuid, String)>, ServerFnError> {
+    use crate::auth::server;
+    require_read(school_id)?;
+    queries::case_workers(&server::pool()?, school_id)
+        .await
+        .map_err(server::internal)
+}
+
+/// Gives an open case to someone else who works cases at the school. Audited and on the
+/// timeline.
+#[server(prefix = "/api/fn", endpoint = "cases/reassign")]
+pub async fn reassign_case(
+    school_id: Uuid,
+    case_id: Uuid,
+    owner_id: Uuid,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    queries::reassign(
+        &server::pool()?,
+        viewer.staff_id,
+        school_id,
+        case_id,
+        owner_id,
+    )
+    .await
+    .map_err(server::internal)?
+    .map_err(server::invalid)
+}
+
+/// Adds a task to an open case: what, by when (today or later), and for whom (someone who works
+/// cases at the school).
+#[server(prefix = "/api/fn", endpoint = "cases/add-task")]
+pub async fn add_case_task(
+    school_id: Uuid,
+    case_id: Uuid,
+    title: String,
+    due_on: String,
+    assigned_to: Uuid,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    let due_on = chrono::NaiveDate::parse_from_str(due_on.trim(), "%Y-%m-%d").map_err(|_| {
+        server::invalid(format!(
+            "{:?} is not a date: give the due date as YYYY-MM-DD.",
+            due_on.trim()
+        ))
+    })?;
+    queries::add_task(
+        &server::pool()?,
+        viewer.staff_id,
+        school_id,
+        &queries::NewTask {
+            case_id,
+            title,
+            due_on,
+            assigned_to,
+        },
+    )
+    .await
+    .map_err(server::internal)?
+    .map_err(server::invalid)
+}
+
+/// Marks a task of the school done; it stays on the case with who and when.
+#[server(prefix = "/api/fn", endpoint = "cases/task-done")]
+pub async fn case_task_done(school_id: Uuid, task_id: Uuid) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    queries::task_done(&server::pool()?, viewer.staff_id, school_id, task_id)
+        .await
+        .map_err(server::internal)?
+        .map_err(server::invalid)
+}
+
+/// Closes an open case with a reason (required). Audited and on the timeline.
+#[server(prefix = "/api/fn", endpoint = "cases/close")]
+pub async fn close_case(
+    school_id: Uuid,
+    case_id: Uuid,
+    reason: String,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    queries::close(
+        &server::pool()?,
+        viewer.staff_id,
+        school_id,
+        case_id,
+        &reason,
     )
     .await
     .map_err(server::internal)?

@@ -11,8 +11,9 @@ use leptos_router::{
 use uuid::Uuid;
 
 use super::{
-    AddCaseNote, AnswerProposal, CaseDetail, CaseEvent, CaseLine, SaveCasePolicy, load_case,
-    load_case_policy, load_caseload,
+    AddCaseNote, AddCaseTask, AnswerProposal, CaseDetail, CaseEvent, CaseLine, CaseTask,
+    CaseTaskDone, CloseCase, ReassignCase, SaveCasePolicy, load_case, load_case_policy,
+    load_case_workers, load_caseload,
 };
 use crate::{
     auth::Viewer,
@@ -117,6 +118,7 @@ fn CaseTable(school_id: Uuid, cases: Vec<CaseLine>) -> impl IntoView {
                     <th scope="col">"Attendance"</th>
                     <th scope="col">"Why"</th>
                     <th scope="col">"Owner"</th>
+                    <th scope="col">"Tasks due"</th>
                     <th scope="col">"To answer"</th>
                 </tr>
             </thead>
@@ -131,6 +133,7 @@ fn CaseTable(school_id: Uuid, cases: Vec<CaseLine>) -> impl IntoView {
                             <td>{attendance_text(line.attendance)}</td>
                             <td class="case-why">{line.why.clone()}</td>
                             <td>{line.owner_name.clone().unwrap_or_else(|| "Unassigned".to_string())}</td>
+                            <td class={if line.tasks_due > 0 { "warn" } else { "" }}>{line.tasks_due}</td>
                             <td>{line.open_proposals}</td>
                         </tr>
                     }
@@ -166,6 +169,21 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
     let school_id = Memo::new(move |_| school.get().map(|s| s.id));
     let letters = crate::letters::CaseLettersState::new(school_id, case_id);
     let meetings = crate::meetings::MeetingsState::new(school_id, case_id);
+    let manage = Management {
+        workers: Resource::new(
+            move || school_id.get(),
+            |school_id| async move {
+                match school_id {
+                    Some(school_id) => load_case_workers(school_id).await,
+                    None => Ok(Vec::new()),
+                }
+            },
+        ),
+        reassign: ServerAction::<ReassignCase>::new(),
+        close: ServerAction::<CloseCase>::new(),
+        add_task: ServerAction::<AddCaseTask>::new(),
+        task_done: ServerAction::<CaseTaskDone>::new(),
+    };
     let case = Resource::new(
         move || {
             (
@@ -173,9 +191,13 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
                 case_id.get(),
                 answer.version().get(),
                 note.version().get(),
+                manage.reassign.version().get(),
+                manage.close.version().get(),
+                manage.add_task.version().get(),
+                manage.task_done.version().get(),
             )
         },
-        |(school_id, case_id, _, _)| async move {
+        |(school_id, case_id, ..)| async move {
             match (school_id, case_id) {
                 (Some(school_id), Some(case_id)) => load_case(school_id, case_id)
                     .await
@@ -203,7 +225,7 @@ fn OneCase(viewer: Viewer) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match case.await {
                         Ok(Some((school_id, detail))) => view! {
-                            <CaseView school_id detail answer note officers letters meetings />
+                            <CaseView school_id detail answer note officers letters meetings manage />
                         }.into_any(),
                         Ok(None) => view! { <p>"There is no such case."</p> }.into_any(),
                         Err(error) => view! {
@@ -231,11 +253,13 @@ fn CaseView(
     officers: Resource<Vec<crate::visits::Officer>>,
     letters: crate::letters::CaseLettersState,
     meetings: crate::meetings::MeetingsState,
+    manage: Management,
 ) -> impl IntoView {
     let CaseDetail {
         case,
         closed_at,
         events,
+        tasks,
         can_work,
     } = detail;
     let stage = stage_text(&case);
@@ -255,12 +279,16 @@ fn CaseView(
             <dt>"Records"</dt>
             <dd><A href=format!("/pupils/{}/attendance?school={school_id}", case.pupil_id)>"Attendance record"</A></dd>
         </dl>
+        <CaseTasks school_id case_id=case.id owner_id=case.owner_id tasks can_add={can_work && closed_at.is_none()} can_work manage />
         <h2>"Timeline"</h2>
         <ol class="case-timeline" data-testid="timeline">
             {events.into_iter().map(|event| view! { <Event school_id event can_work answer /> }).collect_view()}
         </ol>
         <crate::letters::CaseLetters school_id case_id=case.id can_work state=letters />
         <crate::meetings::CaseMeetings school_id case_id=case.id can_work state=meetings />
+        <Show when=move || can_work && closed_at.is_none()>
+            <ManageCase school_id case_id=case.id manage />
+        </Show>
         <Show when=move || can_work>
             <crate::visits::pages::PlanFromCase school_id case_id=case.id pupil_id=case.pupil_id officers />
         </Show>
@@ -279,6 +307,70 @@ fn CaseView(
                 <button type="submit">"Add note"</button>
             </ActionForm>
         </Show>
+    }
+}
+
+/// Passing a case on and closing it, with the people it may go to; made at the top of the page
+/// so the list hydrates.
+#[derive(Clone, Copy)]
+struct Management {
+    workers: Resource<Result<Vec<(Uuid, String)>, ServerFnError>>,
+    reassign: ServerAction<ReassignCase>,
+    close: ServerAction<CloseCase>,
+    add_task: ServerAction<AddCaseTask>,
+    task_done: ServerAction<CaseTaskDone>,
+}
+
+#[component]
+fn ManageCase(school_id: Uuid, case_id: Uuid, manage: Management) -> impl IntoView {
+    let Management {
+        workers,
+        reassign,
+        close,
+        ..
+    } = manage;
+    let problem = move || {
+        reassign
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| close.value().get().and_then(|r| r.err()))
+            .map(|e| error_message(&e))
+    };
+    view! {
+        <section class="case-manage" data-testid="case-manage">
+            <h2>"Owner and closing"</h2>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match workers.await {
+                        Ok(people) => view! {
+                            <ActionForm action=reassign attr:class="inline-form" attr:data-testid="reassign-case">
+                                <input type="hidden" name="school_id" value=school_id.to_string() />
+                                <input type="hidden" name="case_id" value=case_id.to_string() />
+                                <label for="case-owner">"Pass the case to"</label>
+                                <select id="case-owner" name="owner_id">
+                                    {people.into_iter().map(|(id, name)| view! {
+                                        <option value=id.to_string()>{name}</option>
+                                    }).collect_view()}
+                                </select>
+                                <button type="submit" class="quiet">"Pass on"</button>
+                            </ActionForm>
+                        }.into_any(),
+                        Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
+                    }
+                })}
+            </Suspense>
+            <ActionForm action=close attr:class="stack" attr:data-testid="close-case">
+                <input type="hidden" name="school_id" value=school_id.to_string() />
+                <input type="hidden" name="case_id" value=case_id.to_string() />
+                <label for="close-reason">"Reason for closing the case"</label>
+                <input id="close-reason" name="reason" type="text" required />
+                <button type="submit" class="quiet">"Close the case"</button>
+            </ActionForm>
+            <Show when=move || problem().is_some()>
+                <p class="error" role="alert">{problem}</p>
+            </Show>
+        </section>
     }
 }
 
@@ -405,5 +497,92 @@ fn CasePolicyForm(
                 value=policy.cme_days.to_string() />
             <button type="submit">"Save case policy"</button>
         </ActionForm>
+    }
+}
+
+/// The case's tasks: what must be done by when and by whom, overdue ones marked; done ones stay
+/// with who did them.
+#[component]
+fn CaseTasks(
+    school_id: Uuid,
+    case_id: Uuid,
+    owner_id: Option<Uuid>,
+    tasks: Vec<CaseTask>,
+    can_add: bool,
+    can_work: bool,
+    manage: Management,
+) -> impl IntoView {
+    let Management {
+        workers,
+        add_task,
+        task_done,
+        ..
+    } = manage;
+    let problem = move || {
+        add_task
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .or_else(|| task_done.value().get().and_then(|r| r.err()))
+            .map(|e| error_message(&e))
+    };
+    let empty = tasks.is_empty();
+    view! {
+        <section class="case-tasks" data-testid="case-tasks">
+            <h2>"Tasks"</h2>
+            {empty.then(|| view! { <p class="muted">"No tasks on this case."</p> })}
+            <ul class="task-list">
+                {tasks.into_iter().map(|task| {
+                    let done = task.done_at.is_some();
+                    let class = if task.overdue { "task overdue" } else if done { "task done" } else { "task" };
+                    view! {
+                        <li class=class data-testid="case-task">
+                            <span class="task-title">{task.title.clone()}</span>
+                            <span class="muted">
+                                {format!(" · {} · due {}", task.assigned_name, task.due_on.format("%a %-d %b %Y"))}
+                            </span>
+                            {task.overdue.then(|| view! { <strong class="badge warn">"Overdue"</strong> })}
+                            {task.done_at.map(|at| view! {
+                                <span class="badge">{format!("Done {}{}", at.format("%-d %b"), task.done_by_name.clone().map(|n| format!(" by {n}")).unwrap_or_default())}</span>
+                            })}
+                            {(can_work && !done).then(|| view! {
+                                <ActionForm action=task_done attr:class="inline-form">
+                                    <input type="hidden" name="school_id" value=school_id.to_string() />
+                                    <input type="hidden" name="task_id" value=task.id.to_string() />
+                                    <button type="submit" class="quiet">"Mark done"</button>
+                                </ActionForm>
+                            })}
+                        </li>
+                    }
+                }).collect_view()}
+            </ul>
+            <Show when=move || can_add>
+                <ActionForm action=add_task attr:class="inline-form" attr:data-testid="add-task">
+                    <input type="hidden" name="school_id" value=school_id.to_string() />
+                    <input type="hidden" name="case_id" value=case_id.to_string() />
+                    <label for="task-title">"Task"</label>
+                    <input id="task-title" name="title" type="text" maxlength="200" required />
+                    <label for="task-due">"Due"</label>
+                    <input id="task-due" name="due_on" type="date" required />
+                    <label for="task-for">"For"</label>
+                    <Suspense fallback=|| ()>
+                        {move || Suspend::new(async move {
+                            let people = workers.await.unwrap_or_default();
+                            view! {
+                                <select id="task-for" name="assigned_to">
+                                    {people.into_iter().map(|(id, name)| view! {
+                                        <option value=id.to_string() selected={Some(id) == owner_id}>{name}</option>
+                                    }).collect_view()}
+                                </select>
+                            }
+                        })}
+                    </Suspense>
+                    <button type="submit">"Add task"</button>
+                </ActionForm>
+            </Show>
+            <Show when=move || problem().is_some()>
+                <p class="error" role="alert">{problem}</p>
+            </Show>
+        </section>
     }
 }

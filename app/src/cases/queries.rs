@@ -7,7 +7,7 @@ use chrono::{Duration, NaiveDate};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::{CaseDetail, CaseEvent, CaseLine, Evaluation};
+use super::{CaseDetail, CaseEvent, CaseLine, CaseTask, Evaluation};
 use crate::{
     attendance::queries::pupil_figures,
     audit,
@@ -227,6 +227,24 @@ pub async fn evaluate_school(
                 id
             }
             None => {
+                // A case closed by a person stays closed until the pupil reaches a step above
+                // the one it closed at.
+                let closed_at: Option<String> = sqlx::query_scalar(
+                    "select stage from cases
+                     where school_id = $1 and pupil_id = $2 and closed_at is not null
+                     order by closed_at desc limit 1",
+                )
+                .bind(school_id)
+                .bind(pupil.pupil_id)
+                .fetch_optional(&mut *tx)
+                .await?;
+                if closed_at
+                    .as_deref()
+                    .and_then(Step::from_key)
+                    .is_some_and(|stage| top <= stage)
+                {
+                    continue;
+                }
                 // The attendance officer with the fewest open cases owns a new one.
                 let id: Uuid = sqlx::query_scalar(
                     "insert into cases (school_id, pupil_id, stage, owner_id, latest_attendance,
@@ -327,6 +345,7 @@ struct CaseRow {
     latest_attendance: Option<i32>,
     latest_why: String,
     open_proposals: i64,
+    tasks_due: i64,
 }
 
 impl CaseRow {
@@ -343,6 +362,7 @@ impl CaseRow {
             attendance: self.latest_attendance,
             why: self.latest_why,
             open_proposals: self.open_proposals,
+            tasks_due: self.tasks_due,
         }
     }
 }
@@ -355,14 +375,17 @@ const CASE_SELECT: &str = "select c.id, c.pupil_id,
         (select count(*) from case_events e where e.school_id = c.school_id
             and e.case_id = c.id and e.kind = 'proposed'
             and not exists (select 1 from case_events a where a.school_id = e.school_id
-                            and a.answers_id = e.id)) as open_proposals
+                            and a.answers_id = e.id)) as open_proposals,
+        (select count(*) from case_tasks t join schools sc on sc.id = t.school_id
+            where t.school_id = c.school_id and t.case_id = c.id and t.done_at is null
+              and t.due_on <= (now() at time zone sc.time_zone)::date) as tasks_due
      from cases c
      join pupils p on p.school_id = c.school_id and p.id = c.pupil_id
      left join forms f on f.school_id = p.school_id and f.id = p.form_id
      left join staff s on s.id = c.owner_id";
 
 /// The school's open cases (only `owner`'s when given), most urgent first: the most serious
-/// stage, then the lowest attendance.
+/// stage, then the most tasks due, then the lowest attendance.
 pub async fn caseload(
     pool: &PgPool,
     school_id: Uuid,
@@ -380,6 +403,7 @@ pub async fn caseload(
     lines.sort_by(|a, b| {
         b.stage
             .cmp(&a.stage)
+            .then(b.tasks_due.cmp(&a.tasks_due))
             .then(
                 a.attendance
                     .unwrap_or(10000)
@@ -471,12 +495,192 @@ pub async fn case_detail(
         .await?,
     );
     events.sort_by_key(|event| event.at);
+    let tasks = tasks(pool, school_id, case_id, today).await?;
     Ok(Some(CaseDetail {
         case: row.line(),
         closed_at,
         events,
+        tasks,
         can_work: viewer.can(Permission::WorkCases, school_id),
     }))
+}
+
+/// The tasks of a case: open ones by due date, then done ones, latest first.
+async fn tasks(
+    pool: &PgPool,
+    school_id: Uuid,
+    case_id: Uuid,
+    today: NaiveDate,
+) -> Result<Vec<CaseTask>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        id: Uuid,
+        title: String,
+        due_on: NaiveDate,
+        assigned_to: Uuid,
+        assigned_name: String,
+        done_at: Option<chrono::DateTime<chrono::Utc>>,
+        done_by_name: Option<String>,
+    }
+    let rows: Vec<Row> = sqlx::query_as(
+        "select t.id, t.title, t.due_on, t.assigned_to, a.display_name as assigned_name,
+                t.done_at, d.display_name as done_by_name
+         from case_tasks t join staff a on a.id = t.assigned_to
+         left join staff d on d.id = t.done_by
+         where t.school_id = $1 and t.case_id = $2
+         order by t.done_at is not null, t.done_at desc, t.due_on, t.created_at",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| CaseTask {
+            overdue: row.done_at.is_none() && row.due_on < today,
+            id: row.id,
+            title: row.title,
+            due_on: row.due_on,
+            assigned_to: row.assigned_to,
+            assigned_name: row.assigned_name,
+            done_at: row.done_at,
+            done_by_name: row.done_by_name,
+        })
+        .collect())
+}
+
+/// A task to add to a case.
+pub struct NewTask {
+    pub case_id: Uuid,
+    pub title: String,
+    pub due_on: NaiveDate,
+    pub assigned_to: Uuid,
+}
+
+/// The longest task title kept.
+pub const MAX_TASK_CHARS: usize = 200;
+
+/// Adds a task to an open case of the school, on its timeline. The inner error says what to fix.
+pub async fn add_task(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    task: &NewTask,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let title = task.title.trim();
+    if title.is_empty() {
+        return Ok(Err("Say what needs doing.".to_string()));
+    }
+    if title.chars().count() > MAX_TASK_CHARS {
+        return Ok(Err(format!(
+            "Keep the task to {MAX_TASK_CHARS} characters; put the detail in a note."
+        )));
+    }
+    let today = crate::school::queries::today_at(pool, school_id)
+        .await?
+        .unwrap_or_else(|| chrono::Utc::now().date_naive());
+    if task.due_on < today {
+        return Ok(Err(format!(
+            "The due date {} has passed: give today or a later date.",
+            task.due_on.format("%-d %B %Y")
+        )));
+    }
+    let workers = case_workers(pool, school_id).await?;
+    let Some((_, name)) = workers.iter().find(|(id, _)| *id == task.assigned_to) else {
+        return Ok(Err(
+            "Choose someone who works cases at this school for the task.".to_string(),
+        ));
+    };
+    let mut tx = pool.begin().await?;
+    let closed: Option<bool> = sqlx::query_scalar(
+        "select closed_at is not null from cases where school_id = $1 and id = $2 for update",
+    )
+    .bind(school_id)
+    .bind(task.case_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match closed {
+        None => return Ok(Err("There is no such case at this school.".to_string())),
+        Some(true) => {
+            return Ok(Err(
+                "This case is closed: nothing more can be added to it.".to_string()
+            ));
+        }
+        Some(false) => {}
+    }
+    let task_id: Uuid = sqlx::query_scalar(
+        "insert into case_tasks (school_id, case_id, title, due_on, assigned_to, created_by)
+         values ($1, $2, $3, $4, $5, $6) returning id",
+    )
+    .bind(school_id)
+    .bind(task.case_id)
+    .bind(title)
+    .bind(task.due_on)
+    .bind(task.assigned_to)
+    .bind(staff_id)
+    .fetch_one(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
+         values ($1, $2, 'task', $3, $4, $5)",
+    )
+    .bind(school_id)
+    .bind(task.case_id)
+    .bind(staff_id)
+    .bind(format!(
+        "Task for {name}, due {}: {title}",
+        task.due_on.format("%-d %b %Y")
+    ))
+    .bind(serde_json::json!({ "task_id": task_id }))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Marks a task done (once); on the case's timeline.
+pub async fn task_done(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    task_id: Uuid,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let task: Option<(Uuid, String, bool)> = sqlx::query_as(
+        "select case_id, title, done_at is not null from case_tasks
+         where school_id = $1 and id = $2 for update",
+    )
+    .bind(school_id)
+    .bind(task_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((case_id, title, done)) = task else {
+        return Ok(Err("There is no such task at this school.".to_string()));
+    };
+    if done {
+        return Ok(Err("That task is already done.".to_string()));
+    }
+    sqlx::query(
+        "update case_tasks set done_at = now(), done_by = $3 where school_id = $1 and id = $2",
+    )
+    .bind(school_id)
+    .bind(task_id)
+    .bind(staff_id)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
+         values ($1, $2, 'task_done', $3, $4, $5)",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .bind(staff_id)
+    .bind(format!("Task done: {title}"))
+    .bind(serde_json::json!({ "task_id": task_id }))
+    .execute(&mut *tx)
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }
 
 /// Accepts or overrides a proposal of this school. An override needs a reason. The inner error
@@ -583,16 +787,211 @@ pub async fn add_note(
 /// Runs the engine at every school, each on its own local date, and reviews the attendance
 /// plans that have come to their review date.
 pub async fn evaluate_all(pool: &PgPool) -> Result<Vec<(Uuid, Evaluation)>, sqlx::Error> {
-    let schools: Vec<(Uuid, NaiveDate)> =
-        sqlx::query_as("select id, (now() at time zone time_zone)::date from schools order by id")
-            .fetch_all(pool)
-            .await?;
+    let schools: Vec<Uuid> = sqlx::query_scalar("select id from schools order by id")
+        .fetch_all(pool)
+        .await?;
     let mut done = Vec::new();
-    for (school_id, today) in schools {
-        let mut evaluation = evaluate_school(pool, school_id, today).await?;
-        evaluation.plans_reviewed =
-            crate::meetings::queries::review_due_plans(pool, school_id, today).await?;
-        done.push((school_id, evaluation));
+    for school_id in schools {
+        done.push((school_id, evaluate_today(pool, school_id).await?));
     }
     Ok(done)
+}
+
+/// Runs the engine at one school on its local date, plan reviews included.
+pub async fn evaluate_today(pool: &PgPool, school_id: Uuid) -> Result<Evaluation, sqlx::Error> {
+    let today: Option<NaiveDate> = sqlx::query_scalar(
+        "select (now() at time zone time_zone)::date from schools where id = $1",
+    )
+    .bind(school_id)
+    .fetch_optional(pool)
+    .await?;
+    let Some(today) = today else {
+        return Ok(Evaluation::default());
+    };
+    let mut evaluation = evaluate_school(pool, school_id, today).await?;
+    evaluation.plans_reviewed =
+        crate::meetings::queries::review_due_plans(pool, school_id, today).await?;
+    Ok(evaluation)
+}
+
+/// The schools whose marks changed since the engine last looked, so it looks again within the
+/// minute rather than at the next hourly run. Kept in memory: after a restart the first run
+/// covers every school anyway.
+static MARKS_CHANGED: std::sync::Mutex<std::collections::BTreeSet<Uuid>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+/// Notes that a school's marks changed (called by the one place totals are refreshed).
+pub fn marks_changed(school_id: Uuid) {
+    if let Ok(mut changed) = MARKS_CHANGED.lock() {
+        changed.insert(school_id);
+    }
+}
+
+/// Whether a school's marks changed since the engine last took the list.
+pub fn marks_changed_since_last_run(school_id: Uuid) -> bool {
+    MARKS_CHANGED
+        .lock()
+        .map(|changed| changed.contains(&school_id))
+        .unwrap_or(false)
+}
+
+/// Takes the schools whose marks changed, emptying the list.
+pub fn take_marks_changed() -> Vec<Uuid> {
+    MARKS_CHANGED
+        .lock()
+        .map(|mut changed| std::mem::take(&mut *changed).into_iter().collect())
+        .unwrap_or_default()
+}
+
+/// The staff who may be given a case at this school: those whose role there works cases, still
+/// able to sign in. Their id and name, by name.
+pub async fn case_workers(
+    pool: &PgPool,
+    school_id: Uuid,
+) -> Result<Vec<(Uuid, String)>, sqlx::Error> {
+    sqlx::query_as(
+        "select distinct s.id, s.display_name
+         from role_grants g join staff s on s.id = g.staff_id
+         where g.school_id = $1 and g.role = any($2) and s.disabled_at is null
+         order by s.display_name, s.id",
+    )
+    .bind(school_id)
+    .bind(work_case_roles())
+    .fetch_all(pool)
+    .await
+}
+
+fn work_case_roles() -> Vec<&'static str> {
+    use crate::domain::roles::{Permission, Role};
+    Role::ALL
+        .into_iter()
+        .filter(|role| role.allows(Permission::WorkCases))
+        .map(Role::key)
+        .collect()
+}
+
+/// Gives an open case of this school to someone who works cases there.
+pub async fn reassign(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    case_id: Uuid,
+    owner_id: Uuid,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    let case: Option<(Option<Uuid>, bool)> = sqlx::query_as(
+        "select owner_id, closed_at is not null from cases
+         where school_id = $1 and id = $2 for update",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    let Some((before, closed)) = case else {
+        return Ok(Err("There is no such case at this school.".to_string()));
+    };
+    if closed {
+        return Ok(Err(
+            "This case is closed: it has no owner to change.".to_string()
+        ));
+    }
+    let workers = case_workers(pool, school_id).await?;
+    let Some((_, name)) = workers.iter().find(|(id, _)| *id == owner_id) else {
+        return Ok(Err(
+            "Choose someone who works cases at this school: an attendance officer or lead, or the DSL."
+                .to_string(),
+        ));
+    };
+    if before == Some(owner_id) {
+        return Ok(Err(format!("{name} already owns this case.")));
+    }
+    sqlx::query("update cases set owner_id = $3 where school_id = $1 and id = $2")
+        .bind(school_id)
+        .bind(case_id)
+        .bind(owner_id)
+        .execute(&mut *tx)
+        .await?;
+    let detail = serde_json::json!({ "from": before, "to": owner_id });
+    sqlx::query(
+        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
+         values ($1, $2, 'reassigned', $3, $4, $5)",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .bind(staff_id)
+    .bind(format!("Case passed to {name}."))
+    .bind(&detail)
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        Some(staff_id),
+        Some(school_id),
+        "case_reassigned",
+        &format!("case:{case_id}"),
+        detail,
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Closes an open case of this school with the reason. The engine opens no new case for the
+/// pupil until their figures reach a step above the one the case closed at.
+pub async fn close(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    case_id: Uuid,
+    reason: &str,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Ok(Err(
+            "Say why the case is closing: the reason is kept on the case.".to_string(),
+        ));
+    }
+    let mut tx = pool.begin().await?;
+    let closed: Option<bool> = sqlx::query_scalar(
+        "select closed_at is not null from cases where school_id = $1 and id = $2 for update",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .fetch_optional(&mut *tx)
+    .await?;
+    match closed {
+        None => return Ok(Err("There is no such case at this school.".to_string())),
+        Some(true) => return Ok(Err("This case is already closed.".to_string())),
+        Some(false) => {}
+    }
+    sqlx::query(
+        "update cases set closed_at = now(), closed_reason = $3 where school_id = $1 and id = $2",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .bind(reason)
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
+         values ($1, $2, 'closed', $3, $4, $5)",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .bind(staff_id)
+    .bind(format!("Case closed: {reason}"))
+    .bind(serde_json::json!({ "reason": reason }))
+    .execute(&mut *tx)
+    .await?;
+    audit::record(
+        &mut *tx,
+        Some(staff_id),
+        Some(school_id),
+        "case_closed",
+        &format!("case:{case_id}"),
+        serde_json::json!({ "reason": reason }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
 }

@@ -175,7 +175,7 @@ async fn open_case(
     .await?;
     Ok(match closed {
         None => Err("There is no such case at this school.".to_string()),
-        Some(true) => Err("This case is closed: reopen it before adding to it.".to_string()),
+        Some(true) => Err("This case is closed: nothing more can be added to it.".to_string()),
         Some(false) => Ok(()),
     })
 }

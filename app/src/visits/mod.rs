@@ -241,6 +241,8 @@ pub struct Watch {
     pub can_watch: bool,
     pub overdue: Vec<Overdue>,
     pub concerns: Vec<ConcernAlert>,
+    /// First-day calling reached nobody at home by the DSL deadline (the DSL).
+    pub no_contact: Vec<crate::calling::NoContactAlert>,
     pub conflicts: Vec<Conflict>,
 }
 

@@ -21,6 +21,7 @@ use super::{
 };
 use crate::{
     auth::SchoolRef,
+    calling::NoContactSeen,
     components::{errors::error_message, signed_in::SignedIn},
     sync::{RejectedEvent, SyncEvent},
 };
@@ -212,9 +213,10 @@ fn Warnings(phone: Phone) -> impl IntoView {
 #[component]
 fn Alerts(phone: Phone) -> impl IntoView {
     let seen = ServerAction::<ConcernSeen>::new();
+    let no_contact_seen = ServerAction::<NoContactSeen>::new();
     let resolve = ServerAction::<ResolveConflict>::new();
     Effect::new(move |_| {
-        if seen.version().get() + resolve.version().get() > 0 {
+        if seen.version().get() + no_contact_seen.version().get() + resolve.version().get() > 0 {
             phone.sync_now();
         }
     });
@@ -262,6 +264,30 @@ fn Alerts(phone: Phone) -> impl IntoView {
                             <ActionForm action=seen attr:class="inline-form">
                                 <input type="hidden" name="school_id" value=school_id.to_string() />
                                 <input type="hidden" name="visit_id" value=c.visit_id.to_string() />
+                                <button type="submit" class="quiet">"Mark as read"</button>
+                            </ActionForm>
+                        </article>
+                    }).collect_view()}
+                </div>
+            })}
+            {(!watch.no_contact.is_empty()).then(|| view! {
+                <div class="alert-list" role="alert" data-testid="no-contact-alerts">
+                    <h2>"First day of absence: nobody reached"</h2>
+                    {watch.no_contact.into_iter().map(|a| view! {
+                        <article class="alert-card concern">
+                            <p><strong>{a.pupil_name.clone()}</strong> " (" {a.form.clone()} "): absent with no reason, and first-day calling reached nobody at home."</p>
+                            <p class="muted">
+                                {format!("Raised at {}.", day_and_clock(a.raised_at))}
+                                {a.visit_id.is_some().then_some(" A home visit is proposed for today.")}
+                            </p>
+                            <p>
+                                <A href=format!("/calling?school={school_id}")>"Open first-day calling"</A>
+                                {a.case_id.map(|case_id| view! { " · " <A href=format!("/cases/{case_id}?school={school_id}")>"Open the case"</A> })}
+                            </p>
+                            <ActionForm action=no_contact_seen attr:class="inline-form">
+                                <input type="hidden" name="school_id" value=school_id.to_string() />
+                                <input type="hidden" name="pupil_id" value=a.pupil_id.to_string() />
+                                <input type="hidden" name="date" value=a.date.to_string() />
                                 <button type="submit" class="quiet">"Mark as read"</button>
                             </ActionForm>
                         </article>

@@ -413,6 +413,7 @@ pub async fn watch(
                 case_id: row.case_id,
             })
             .collect();
+        watch.no_contact = crate::calling::queries::unseen_alerts(pool, school_id).await?;
     }
     Ok(watch)
 }
@@ -474,11 +475,26 @@ pub async fn plan(
     school_id: Uuid,
     visit: &NewVisit,
 ) -> Result<Result<Uuid, String>, sqlx::Error> {
-    plan_from(pool, Some(staff_id), school_id, visit, None).await
+    let mut tx = pool.begin().await?;
+    let planned = plan_in(&mut tx, Some(staff_id), school_id, visit, None).await?;
+    if planned.is_ok() {
+        tx.commit().await?;
+    }
+    Ok(planned)
 }
 
-async fn plan_from(
-    pool: &PgPool,
+/// Proposes a visit for the case engine or first-day calling, in their transaction: as
+/// `plan`, by no one, marked proposed.
+pub async fn propose(
+    tx: &mut Transaction<'_, Postgres>,
+    school_id: Uuid,
+    visit: &NewVisit,
+) -> Result<Result<Uuid, String>, sqlx::Error> {
+    plan_in(tx, None, school_id, visit, Some(Source::Proposed)).await
+}
+
+async fn plan_in(
+    tx: &mut Transaction<'_, Postgres>,
     staff_id: Option<Uuid>,
     school_id: Uuid,
     visit: &NewVisit,
@@ -491,7 +507,7 @@ async fn plan_from(
         sqlx::query_scalar("select true from pupils where school_id = $1 and id = $2")
             .bind(school_id)
             .bind(visit.pupil_id)
-            .fetch_optional(pool)
+            .fetch_optional(&mut **tx)
             .await?;
     if pupil.is_none() {
         return Ok(Err(
@@ -505,7 +521,7 @@ async fn plan_from(
             sqlx::query_scalar("select pupil_id from cases where school_id = $1 and id = $2")
                 .bind(school_id)
                 .bind(case_id)
-                .fetch_optional(pool)
+                .fetch_optional(&mut **tx)
                 .await?;
         if case_pupil != Some(visit.pupil_id) {
             return Ok(Err(
@@ -519,7 +535,7 @@ async fn plan_from(
     )
     .bind(visit.officer_id)
     .bind(school_id)
-    .fetch_all(pool)
+    .fetch_all(&mut **tx)
     .await?;
     let visits = roles
         .iter()
@@ -537,7 +553,6 @@ async fn plan_from(
     } else {
         Source::AdHoc
     });
-    let mut tx = pool.begin().await?;
     let id: Uuid = sqlx::query_scalar(
         "insert into home_visits (school_id, pupil_id, case_id, officer_id, planned_on, reason,
              source, created_by)
@@ -551,10 +566,10 @@ async fn plan_from(
     .bind(visit.reason.trim())
     .bind(source.key())
     .bind(staff_id)
-    .fetch_one(&mut *tx)
+    .fetch_one(&mut **tx)
     .await?;
     audit::record(
-        &mut *tx,
+        &mut **tx,
         staff_id,
         Some(school_id),
         "home_visit_planned",
@@ -564,7 +579,6 @@ async fn plan_from(
             "source": source.key() }),
     )
     .await?;
-    tx.commit().await?;
     Ok(Ok(id))
 }
 

@@ -8,12 +8,16 @@ use crate::common;
 
 use app::{
     auth::{Viewer, queries::viewer_for_staff},
-    calling::{CallingDay, Escalation, queries::calling_day_at},
+    calling::{
+        CallingDay, Escalation,
+        queries::{Escalated, calling_day_at, escalate},
+    },
     domain::{
         codes::{Code, Session},
         roles::Role,
     },
     registers::queries::{MarkWrite, Seen, write_marks},
+    visits::queries::watch,
 };
 use chrono::{NaiveDate, NaiveDateTime};
 use common::{
@@ -526,4 +530,92 @@ async fn only_the_schools_own_staff_see_its_calling_list() {
         .await
         .unwrap();
     assert_eq!(response.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn the_server_alerts_the_dsl_then_proposes_a_home_visit_once_each() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    let school = world.school.id;
+    let [amira, oliver, grace] = world.school.pupils[..] else {
+        panic!("three pupils")
+    };
+    mark(&app.pool, school, amira, Code::PresentAm).await;
+    mark(&app.pool, school, oliver, Code::NoReasonYet).await;
+    let escalate = |time: &'static str| escalate(&app.pool, school, at(time));
+
+    // Before the DSL deadline (60 minutes after 09:10) nothing is raised.
+    assert_eq!(escalate("10:09").await.unwrap(), Escalated::default());
+    let alerted = escalate("10:10").await.unwrap();
+    assert_eq!((alerted.dsl_alerts, alerted.visits_proposed), (2, 0));
+    assert_eq!(escalate("10:30").await.unwrap(), Escalated::default());
+
+    // The DSL sees both on their alerts; an officer does not.
+    let dsl = viewer(&app.pool, Role::Dsl).await;
+    let officer = viewer(&app.pool, Role::AttendanceOfficer).await;
+    let now = chrono::Utc::now();
+    let alerts = watch(&app.pool, &dsl, school, now)
+        .await
+        .unwrap()
+        .no_contact;
+    let mut alerted: Vec<Uuid> = alerts.iter().map(|a| a.pupil_id).collect();
+    alerted.sort();
+    let mut expected = vec![oliver, grace];
+    expected.sort();
+    assert_eq!(alerted, expected);
+    assert!(alerts.iter().all(|a| a.visit_id.is_none()));
+    assert!(
+        watch(&app.pool, &officer, school, now)
+            .await
+            .unwrap()
+            .no_contact
+            .is_empty()
+    );
+
+    // By the home-visit deadline a visit is proposed for today, once, to a home visitor.
+    let proposed = escalate("11:10").await.unwrap();
+    assert_eq!((proposed.dsl_alerts, proposed.visits_proposed), (0, 2));
+    assert_eq!(escalate("12:00").await.unwrap(), Escalated::default());
+    let visits: Vec<(Uuid, String, String, NaiveDate, String)> = sqlx::query_as(
+        "select v.pupil_id, v.source, s.email, v.planned_on, v.reason
+         from home_visits v join staff s on s.id = v.officer_id
+         where v.school_id = $1 order by v.pupil_id",
+    )
+    .bind(school)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!(visits.len(), 2);
+    for (_, source, officer_email, planned_on, reason) in &visits {
+        assert_eq!(source, "proposed");
+        assert_eq!(officer_email, &email(Role::HomeVisitor));
+        assert_eq!(*planned_on, day());
+        assert!(reason.contains("by 11:10"), "{reason}");
+    }
+    let alerts = watch(&app.pool, &dsl, school, now)
+        .await
+        .unwrap()
+        .no_contact;
+    assert!(alerts.iter().all(|a| a.visit_id.is_some()));
+
+    // The DSL marks one read; an officer may not.
+    let form = vec![
+        ("school_id", school.to_string()),
+        ("pupil_id", grace.to_string()),
+        ("date", DAY.to_string()),
+    ];
+    let (officer_client, _) = common::sign_in(&app, &email(Role::AttendanceOfficer)).await;
+    let (status, _) = post(&app, &officer_client, "/api/fn/calling/alert-seen", &form).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let (dsl_client, _) = common::sign_in(&app, &email(Role::Dsl)).await;
+    let (status, body) = post(&app, &dsl_client, "/api/fn/calling/alert-seen", &form).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let left = watch(&app.pool, &dsl, school, now)
+        .await
+        .unwrap()
+        .no_contact;
+    assert_eq!(
+        left.iter().map(|a| a.pupil_id).collect::<Vec<_>>(),
+        [oliver]
+    );
 }

@@ -436,3 +436,312 @@ async fn the_case_policy_is_saved_audited_and_followed() {
             .is_err()
     );
 }
+
+#[tokio::test]
+async fn a_case_is_passed_on_and_closed_with_a_reason_and_stays_closed_until_it_gets_worse() {
+    use app::cases::queries::{case_workers, close, reassign};
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    term_of_marks(&pool, &fixture).await;
+    let school = fixture.school.id;
+    evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    // Grace: a first letter only.
+    let grace = caseload(&pool, school, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|case| case.pupil_id == fixture.school.pupils[2])
+        .unwrap();
+    let officer = viewer_by_email(&pool, &email(Role::AttendanceOfficer)).await;
+    let lead = viewer_by_email(&pool, &email(Role::AttendanceLead)).await;
+    let pastoral = viewer_by_email(&pool, &email(Role::Pastoral)).await;
+
+    let workers = case_workers(&pool, school).await.unwrap();
+    assert!(workers.iter().any(|(id, _)| *id == lead.staff_id));
+    assert!(!workers.iter().any(|(id, _)| *id == pastoral.staff_id));
+    let refused = reassign(&pool, officer.staff_id, school, grace.id, pastoral.staff_id)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        refused.contains("Choose someone who works cases"),
+        "{refused}"
+    );
+    reassign(&pool, officer.staff_id, school, grace.id, lead.staff_id)
+        .await
+        .unwrap()
+        .unwrap();
+    let refused = close(&pool, officer.staff_id, school, grace.id, "  ")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(refused.contains("Say why"), "{refused}");
+    close(
+        &pool,
+        officer.staff_id,
+        school,
+        grace.id,
+        "Broken arm: hospital letters on file",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let again = close(&pool, officer.staff_id, school, grace.id, "twice")
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(again.contains("already closed"), "{again}");
+    let timeline: Vec<(String, String)> = sqlx::query_as(
+        "select kind, summary from case_events where case_id = $1 and kind in ('reassigned', 'closed') order by id",
+    )
+    .bind(grace.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(timeline.len(), 2);
+    assert!(timeline[0].1.starts_with("Case passed to "));
+    assert_eq!(
+        timeline[1].1,
+        "Case closed: Broken arm: hospital letters on file"
+    );
+
+    // The engine's next run opens nothing for Grace, who is still at the same step.
+    let next = evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    assert_eq!(next.cases_opened, 0);
+    let open = caseload(&pool, school, None).await.unwrap();
+    assert!(
+        !open
+            .iter()
+            .any(|case| case.pupil_id == fixture.school.pupils[2])
+    );
+}
+
+#[tokio::test]
+async fn a_change_of_marks_puts_the_school_on_the_engines_next_minute() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    let school = world.school.id;
+    let mut tx = app.pool.begin().await.unwrap();
+    write_marks(
+        &mut tx,
+        school,
+        None,
+        "register",
+        None,
+        &[MarkWrite {
+            pupil_id: world.school.pupils[0],
+            date: day("2026-11-20"),
+            session: Session::Am,
+            code: Code::NoReasonYet,
+            minutes_late: None,
+            seen: Seen::Anything,
+        }],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
+    assert!(app::cases::queries::marks_changed_since_last_run(school));
+    assert!(!app::cases::queries::marks_changed_since_last_run(
+        Uuid::new_v4()
+    ));
+}
+
+#[tokio::test]
+async fn a_task_has_a_due_date_and_a_case_worker_and_is_done_once() {
+    use app::cases::queries::{NewTask, add_task, close, task_done};
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    term_of_marks(&pool, &fixture).await;
+    let school = fixture.school.id;
+    evaluate_school(&pool, school, day(TODAY)).await.unwrap();
+    let cases = caseload(&pool, school, None).await.unwrap();
+    let oliver = cases
+        .iter()
+        .find(|case| case.pupil_id == fixture.school.pupils[1])
+        .unwrap();
+    let officer = viewer_by_email(&pool, &email(Role::AttendanceOfficer)).await;
+    let pastoral = viewer_by_email(&pool, &email(Role::Pastoral)).await;
+    let today = app::school::queries::today_at(&pool, school)
+        .await
+        .unwrap()
+        .unwrap();
+    let task = |title: &str, due_on: NaiveDate, assigned_to: Uuid| NewTask {
+        case_id: oliver.id,
+        title: title.to_string(),
+        due_on,
+        assigned_to,
+    };
+
+    // Refused, each with what to fix, and nothing written.
+    let cases_of = |result: Result<Result<(), String>, sqlx::Error>| result.unwrap().unwrap_err();
+    let yesterday = today.pred_opt().unwrap();
+    let past = cases_of(
+        add_task(
+            &pool,
+            officer.staff_id,
+            school,
+            &task("Ring mum", yesterday, officer.staff_id),
+        )
+        .await,
+    );
+    assert!(past.contains("has passed"), "{past}");
+    let blank = cases_of(
+        add_task(
+            &pool,
+            officer.staff_id,
+            school,
+            &task("  ", today, officer.staff_id),
+        )
+        .await,
+    );
+    assert!(blank.contains("Say what needs doing"), "{blank}");
+    let long = "x".repeat(201);
+    let long = cases_of(
+        add_task(
+            &pool,
+            officer.staff_id,
+            school,
+            &task(&long, today, officer.staff_id),
+        )
+        .await,
+    );
+    assert!(long.contains("200 characters"), "{long}");
+    let not_a_worker = cases_of(
+        add_task(
+            &pool,
+            officer.staff_id,
+            school,
+            &task("Ring mum", today, pastoral.staff_id),
+        )
+        .await,
+    );
+    assert!(not_a_worker.contains("works cases"), "{not_a_worker}");
+    let elsewhere = cases_of(
+        add_task(
+            &pool,
+            officer.staff_id,
+            fixture.sister.id,
+            &task("Ring mum", today, officer.staff_id),
+        )
+        .await,
+    );
+    assert!(!elsewhere.is_empty());
+    let written: i64 = sqlx::query_scalar("select count(*) from case_tasks")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(written, 0);
+
+    // Due today: it counts on the caseload, and the case page lists it.
+    add_task(
+        &pool,
+        officer.staff_id,
+        school,
+        &task("Ring mum after the review", today, officer.staff_id),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    add_task(
+        &pool,
+        officer.staff_id,
+        school,
+        &task(
+            "Ask the nurse for the medical letter",
+            today + chrono::Days::new(7),
+            officer.staff_id,
+        ),
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let line = caseload(&pool, school, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|case| case.id == oliver.id)
+        .unwrap();
+    assert_eq!(line.tasks_due, 1);
+    let detail = case_detail(&pool, &officer, school, oliver.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let titles: Vec<&str> = detail.tasks.iter().map(|t| t.title.as_str()).collect();
+    assert_eq!(
+        titles,
+        [
+            "Ring mum after the review",
+            "Ask the nurse for the medical letter"
+        ]
+    );
+    assert!(
+        detail
+            .tasks
+            .iter()
+            .all(|t| !t.overdue && t.done_at.is_none())
+    );
+
+    // Done once, by whom, on the timeline; another school cannot touch it.
+    let first = detail.tasks[0].id;
+    assert!(
+        task_done(&pool, officer.staff_id, fixture.sister.id, first)
+            .await
+            .unwrap()
+            .is_err()
+    );
+    task_done(&pool, officer.staff_id, school, first)
+        .await
+        .unwrap()
+        .unwrap();
+    let again = task_done(&pool, officer.staff_id, school, first)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(again.contains("already done"), "{again}");
+    let detail = case_detail(&pool, &officer, school, oliver.id)
+        .await
+        .unwrap()
+        .unwrap();
+    let done = detail.tasks.iter().find(|t| t.id == first).unwrap();
+    assert!(done.done_at.is_some());
+    assert!(done.done_by_name.is_some());
+    let events: Vec<String> = sqlx::query_scalar(
+        "select summary from case_events where case_id = $1 and kind in ('task', 'task_done') order by id",
+    )
+    .bind(oliver.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(events.len(), 3);
+    assert_eq!(events[2], "Task done: Ring mum after the review");
+    let line = caseload(&pool, school, None)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|case| case.id == oliver.id)
+        .unwrap();
+    assert_eq!(line.tasks_due, 0);
+
+    // A closed case takes no more tasks.
+    close(
+        &pool,
+        officer.staff_id,
+        school,
+        oliver.id,
+        "Back in school every day",
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let closed = cases_of(
+        add_task(
+            &pool,
+            officer.staff_id,
+            school,
+            &task("Ring mum", today, officer.staff_id),
+        )
+        .await,
+    );
+    assert!(closed.contains("closed"), "{closed}");
+}

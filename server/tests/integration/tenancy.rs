@@ -321,6 +321,16 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/letters/email", At(WorkCases), Form),
         call(
             Method::POST,
+            "/api/fn/cases/workers",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(Method::POST, "/api/fn/cases/reassign", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/cases/close", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/cases/add-task", At(WorkCases), Form),
+        call(Method::POST, "/api/fn/cases/task-done", At(WorkCases), Form),
+        call(
+            Method::POST,
             "/api/fn/meetings/case",
             AtEither(WorkCases, ViewReports),
             Form,
@@ -471,6 +481,12 @@ fn calls() -> Vec<Call> {
             At(ViewSafeguarding),
             Form,
         ),
+        call(
+            Method::POST,
+            "/api/fn/calling/alert-seen",
+            At(ViewSafeguarding),
+            Form,
+        ),
     ]
 }
 
@@ -561,6 +577,10 @@ fn request(
         ),
         "/api/fn/late-arrivals/day" => format!("school_id={school}&date=2026-11-24"),
         "/api/fn/calling/day" => format!("school_id={school}&date=2026-11-24"),
+        // No alert was raised for the walk's pupil: 404 after the permission check.
+        "/api/fn/calling/alert-seen" => {
+            format!("school_id={school}&pupil_id={pupil}&date=2026-11-24")
+        }
         "/api/fn/calling/attempt" => format!(
             "school_id={school}&pupil_id={pupil}&date=2026-11-24&contact_id=&method=visit&outcome=no_one_home&note=walk"
         ),
@@ -621,6 +641,17 @@ fn request(
         }
         "/api/fn/letters/generate" => format!("school_id={school}&case_id={}", Uuid::nil()),
         "/api/fn/letters/batch" => format!("school_id={school}&step=nowhere"),
+        // A made-up case is refused after the permission check (422); nothing is written.
+        "/api/fn/cases/reassign" => format!(
+            "school_id={school}&case_id={}&owner_id={victim}",
+            Uuid::nil()
+        ),
+        "/api/fn/cases/close" => format!("school_id={school}&case_id={}&reason=walk", Uuid::nil()),
+        "/api/fn/cases/add-task" => format!(
+            "school_id={school}&case_id={}&title=walk&due_on=2099-01-01&assigned_to={victim}",
+            Uuid::nil()
+        ),
+        "/api/fn/cases/task-done" => format!("school_id={school}&task_id={}", Uuid::nil()),
         // Meetings: a made-up case or meeting is refused after the permission check (404 or
         // 422); nothing is written.
         "/api/fn/meetings/case" => format!("school_id={school}&case_id={}", Uuid::nil()),
@@ -749,14 +780,20 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/calling/reason" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         // The walk has no case: allowed callers get past the permission check to "no such".
         "/api/fn/cases/one" => Some(StatusCode::NOT_FOUND),
-        "/api/fn/cases/answer" | "/api/fn/cases/note" => Some(StatusCode::UNPROCESSABLE_ENTITY),
+        "/api/fn/cases/answer"
+        | "/api/fn/cases/note"
+        | "/api/fn/cases/reassign"
+        | "/api/fn/cases/close"
+        | "/api/fn/cases/add-task"
+        | "/api/fn/cases/task-done" => Some(StatusCode::UNPROCESSABLE_ENTITY),
         "/api/fn/leave/one" | "/api/fn/meetings/case" => Some(StatusCode::NOT_FOUND),
         "/api/fn/meetings/arrange" | "/api/fn/meetings/record" | "/api/fn/meetings/plan" => {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        "/api/fn/visits/one" | "/api/fn/visits/resolve" | "/api/fn/visits/concern-seen" => {
-            Some(StatusCode::NOT_FOUND)
-        }
+        "/api/fn/visits/one"
+        | "/api/fn/visits/resolve"
+        | "/api/fn/visits/concern-seen"
+        | "/api/fn/calling/alert-seen" => Some(StatusCode::NOT_FOUND),
         "/api/fn/visits/plan" | "/api/fn/visits/save-record" => {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
