@@ -24,6 +24,7 @@ pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;
 pub mod reports;
+pub mod roll;
 pub mod school;
 pub mod staff;
 pub mod sync;
@@ -112,6 +113,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leave") view=leave::LeavePage />
                     <Route path=path!("/leave/:id") view=leave::LeaveDecisionPage />
                     <Route path=path!("/penalty-notices") view=penalty_notices::PenaltyNoticesPage />
+                    <Route path=path!("/roll") view=roll::RollPage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/visits/:id") view=visits::VisitPage />
                     <Route path=path!("/pupils") view=pupils::PupilsPage />

@@ -64,6 +64,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::WorkCases],
     },
     NavItem {
+        href: "/roll",
+        label: "Leaving the roll",
+        permissions: &[Permission::WorkCases, Permission::DeleteFromRoll],
+    },
+    NavItem {
         href: "/attendance",
         label: "Attendance",
         permissions: &[Permission::ViewReports],

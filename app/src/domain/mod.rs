@@ -8,5 +8,6 @@ pub mod leave;
 pub mod meetings;
 pub mod penalty;
 pub mod roles;
+pub mod roll;
 pub mod triggers;
 pub mod upn;

@@ -50,10 +50,12 @@ pub enum Permission {
     ViewTrust,
     /// Grant or refuse a leave of absence request: the person the school authorised.
     DecideLeave,
+    /// Take a pupil off the roll (and cancel a deletion not yet in force).
+    DeleteFromRoll,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 13] = [
+    pub const ALL: [Permission; 14] = [
         Permission::SearchRoll,
         Permission::ViewPupils,
         Permission::ViewSafeguarding,
@@ -67,6 +69,7 @@ impl Permission {
         Permission::ViewReports,
         Permission::ViewTrust,
         Permission::DecideLeave,
+        Permission::DeleteFromRoll,
     ];
 }
 
@@ -111,6 +114,9 @@ impl Role {
             // The headteacher's delegate in the office and the attendance lead; never an officer
             // alone, so a refusal that may lead to a penalty notice is a senior decision.
             DecideLeave => matches!(self, SchoolAdmin | AttendanceLead),
+            // The admission register is the school's: its office and the attendance lead keep
+            // it; an officer proposes, they decide.
+            DeleteFromRoll => matches!(self, TrustAdmin | SchoolAdmin | AttendanceLead),
         }
     }
 
@@ -231,6 +237,7 @@ mod tests {
             Permission::WorkCases,
             Permission::RecordVisits,
             Permission::DecideLeave,
+            Permission::DeleteFromRoll,
         ];
         for permission in writes {
             assert!(!Role::Leadership.allows(permission), "{permission:?}");

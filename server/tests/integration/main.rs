@@ -16,6 +16,7 @@ mod meetings;
 mod penalty_notices;
 mod registers;
 mod reports;
+mod roll;
 mod seed;
 mod setup;
 mod sync;

@@ -245,6 +245,30 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/leave/taken", At(TakeRegisters), Form),
         call(
             Method::POST,
+            "/api/fn/roll/list",
+            AtEither(WorkCases, DeleteFromRoll),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/roll/delete",
+            At(DeleteFromRoll),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/roll/cancel",
+            At(DeleteFromRoll),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/roll/return-sent",
+            At(DeleteFromRoll),
+            Form,
+        ),
+        call(
+            Method::POST,
             "/api/fn/penalty-notices/list",
             AtEither(WorkCases, ViewReports),
             Form,
@@ -617,6 +641,16 @@ fn request(
             Uuid::nil()
         ),
         "/api/fn/leave/taken" => format!("school_id={school}&request_id={}", Uuid::nil()),
+        // Leaving the roll: a made-up pupil or deletion is refused after the permission check
+        // (422), so the walk takes nobody off the roll.
+        "/api/fn/roll/delete" => format!(
+            "school_id={school}&pupil_id={}&ground=moved_away&deleted_on=2099-01-01&notice_on=&cooling_off_until=&note=walk",
+            Uuid::nil()
+        ),
+        "/api/fn/roll/cancel" => {
+            format!("school_id={school}&deletion_id={}&reason=walk", Uuid::nil())
+        }
+        "/api/fn/roll/return-sent" => format!("school_id={school}&deletion_id={}", Uuid::nil()),
         "/api/fn/penalty-notices/improve" => format!(
             "school_id={school}&pupil_id={pupil}&contact_id=&improvement_ends_on=2026-12-18&support_offered=walk"
         ),
@@ -807,6 +841,9 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/leave/request"
         | "/api/fn/leave/decide"
         | "/api/fn/leave/taken"
+        | "/api/fn/roll/delete"
+        | "/api/fn/roll/cancel"
+        | "/api/fn/roll/return-sent"
         | "/api/fn/penalty-notices/improve"
         | "/api/fn/penalty-notices/issue"
         | "/api/fn/penalty-notices/paid"

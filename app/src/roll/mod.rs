@@ -1,0 +1,208 @@
+//! Leaving the roll: pupils taken off the school's admission register on one of the regulation's
+//! grounds (`domain::roll`), never backdated; home education with the parent's notice and the
+//! cooling-off period; the deletion return to the local authority marked when sent.
+//!
+//! Who may do what: the attendance team and the office (`WorkCases` or `DeleteFromRoll`) read the
+//! list; only `DeleteFromRoll` (school administrators and attendance leads) records a deletion,
+//! cancels one not yet in force, or marks its return sent. Every change is audited.
+
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod queries;
+
+pub use pages::RollPage;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::{
+    auth::Viewer,
+    domain::{roles::Permission, roll::DeletionGround},
+};
+
+/// One deletion as the list shows it.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Deletion {
+    pub id: Uuid,
+    pub pupil_id: Uuid,
+    pub pupil_name: String,
+    pub upn: String,
+    pub form: String,
+    pub ground: DeletionGround,
+    /// The first day off the roll.
+    pub deleted_on: NaiveDate,
+    pub notice_on: Option<NaiveDate>,
+    pub cooling_off_until: Option<NaiveDate>,
+    pub note: String,
+    pub recorded_by: String,
+    pub recorded_at: DateTime<Utc>,
+    pub return_sent_on: Option<NaiveDate>,
+    pub cancelled_at: Option<DateTime<Utc>>,
+    pub cancel_reason: Option<String>,
+}
+
+/// Where a deletion stands on a given day.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Standing {
+    Cancelled,
+    /// Home education: the school is waiting out the cooling-off period.
+    CoolingOff(NaiveDate),
+    /// Recorded; the pupil is still on roll until the day before this.
+    Leaving(NaiveDate),
+    OffRoll,
+}
+
+impl Deletion {
+    pub fn standing(&self, today: NaiveDate) -> Standing {
+        if self.cancelled_at.is_some() {
+            Standing::Cancelled
+        } else if self.deleted_on <= today {
+            Standing::OffRoll
+        } else if let Some(until) = self.cooling_off_until.filter(|until| *until >= today) {
+            Standing::CoolingOff(until)
+        } else {
+            Standing::Leaving(self.deleted_on)
+        }
+    }
+}
+
+/// A pupil on roll to choose on the form.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PupilOnRoll {
+    pub id: Uuid,
+    pub name: String,
+    pub form: String,
+}
+
+/// The page: the school's deletions, newest first, and the pupils who may be taken off.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RollChanges {
+    pub school_id: Uuid,
+    pub today: NaiveDate,
+    pub deletions: Vec<Deletion>,
+    pub pupils: Vec<PupilOnRoll>,
+    pub can_delete: bool,
+}
+
+/// Whether this person may read the school's deletions.
+pub fn may_read(viewer: &Viewer, school_id: Uuid) -> bool {
+    viewer.can(Permission::WorkCases, school_id)
+        || viewer.can(Permission::DeleteFromRoll, school_id)
+}
+
+#[cfg(feature = "ssr")]
+async fn school_today(pool: &sqlx::PgPool, school_id: Uuid) -> Result<NaiveDate, ServerFnError> {
+    use crate::auth::server;
+    crate::school::queries::today_at(pool, school_id)
+        .await
+        .map_err(server::internal)?
+        .ok_or_else(|| server::not_found("There is no such school."))
+}
+
+/// The school's deletions and the pupils on roll.
+#[server(prefix = "/api/fn", endpoint = "roll/list")]
+pub async fn load_roll_changes(school_id: Uuid) -> Result<RollChanges, ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require_viewer()?;
+    if !may_read(&viewer, school_id) {
+        server::require(Permission::DeleteFromRoll, school_id)?;
+    }
+    let pool = server::pool()?;
+    let today = school_today(&pool, school_id).await?;
+    Ok(RollChanges {
+        school_id,
+        today,
+        deletions: queries::deletions(&pool, school_id)
+            .await
+            .map_err(server::internal)?,
+        pupils: queries::pupils_on_roll(&pool, school_id, today)
+            .await
+            .map_err(server::internal)?,
+        can_delete: viewer.can(Permission::DeleteFromRoll, school_id),
+    })
+}
+
+/// Takes a pupil off the roll from `deleted_on` (today or later). Audited.
+#[server(prefix = "/api/fn", endpoint = "roll/delete")]
+pub async fn delete_from_roll(
+    school_id: Uuid,
+    pupil_id: String,
+    ground: String,
+    deleted_on: String,
+    notice_on: String,
+    cooling_off_until: String,
+    note: String,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::DeleteFromRoll, school_id)?;
+    let date = |text: &str, what: &str| -> Result<Option<NaiveDate>, ServerFnError> {
+        let text = text.trim();
+        if text.is_empty() {
+            return Ok(None);
+        }
+        NaiveDate::parse_from_str(text, "%Y-%m-%d")
+            .map(Some)
+            .map_err(|_| {
+                server::invalid(format!(
+                    "{text:?} is not a date: give {what} as YYYY-MM-DD."
+                ))
+            })
+    };
+    let deletion = queries::NewDeletion {
+        pupil_id: Uuid::parse_str(pupil_id.trim())
+            .map_err(|_| server::invalid("Choose the pupil."))?,
+        ground: DeletionGround::from_key(&ground)
+            .ok_or_else(|| server::invalid("Choose the ground for the deletion."))?,
+        deleted_on: date(&deleted_on, "the first day off the roll")?
+            .ok_or_else(|| server::invalid("Give the first day off the roll."))?,
+        notice_on: date(&notice_on, "the date of the parent's notice")?,
+        cooling_off_until: date(&cooling_off_until, "the end of the cooling-off period")?,
+        note,
+    };
+    let pool = server::pool()?;
+    let today = school_today(&pool, school_id).await?;
+    queries::record_deletion(&pool, viewer.staff_id, school_id, &deletion, today)
+        .await
+        .map_err(server::internal)?
+        .map(|_| ())
+        .map_err(server::invalid)
+}
+
+/// Cancels a deletion not yet in force: the pupil stays on roll. Audited, with the reason.
+#[server(prefix = "/api/fn", endpoint = "roll/cancel")]
+pub async fn cancel_deletion(
+    school_id: Uuid,
+    deletion_id: Uuid,
+    reason: String,
+) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::DeleteFromRoll, school_id)?;
+    let pool = server::pool()?;
+    let today = school_today(&pool, school_id).await?;
+    queries::cancel_deletion(
+        &pool,
+        viewer.staff_id,
+        school_id,
+        deletion_id,
+        &reason,
+        today,
+    )
+    .await
+    .map_err(server::internal)?
+    .map_err(server::invalid)
+}
+
+/// The deletion return has gone to the local authority. Audited.
+#[server(prefix = "/api/fn", endpoint = "roll/return-sent")]
+pub async fn deletion_return_sent(school_id: Uuid, deletion_id: Uuid) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::DeleteFromRoll, school_id)?;
+    let pool = server::pool()?;
+    let today = school_today(&pool, school_id).await?;
+    queries::return_sent(&pool, viewer.staff_id, school_id, deletion_id, today)
+        .await
+        .map_err(server::internal)?
+        .map_err(server::invalid)
+}

@@ -1,0 +1,284 @@
+//! `/roll`: pupils leaving the roll. The deletions recorded, where each stands (cooling off,
+//! leaving on a date, off the roll, cancelled), the deletion return to the local authority, and a
+//! form to take a pupil off.
+
+use chrono::NaiveDate;
+use leptos::prelude::*;
+use leptos_meta::Title;
+use uuid::Uuid;
+
+use super::{
+    CancelDeletion, DeleteFromRoll, Deletion, DeletionReturnSent, RollChanges, Standing,
+    load_roll_changes,
+};
+use crate::{
+    auth::Viewer,
+    components::{
+        errors::error_message,
+        signed_in::{SchoolPicker, SignedIn, chosen_school},
+    },
+    domain::roll::{CONTINUOUS_ABSENCE_DAYS, DeletionGround},
+};
+
+fn short(date: NaiveDate) -> String {
+    date.format("%a %-d %b %Y").to_string()
+}
+
+#[component]
+pub fn RollPage() -> impl IntoView {
+    view! {
+        <Title text="Leaving the roll" />
+        <SignedIn page=|viewer| view! { <Roll viewer /> } />
+    }
+}
+
+/// The actions of the page, made once so the list can reload after each.
+#[derive(Clone, Copy)]
+struct Actions {
+    delete: ServerAction<DeleteFromRoll>,
+    cancel: ServerAction<CancelDeletion>,
+    sent: ServerAction<DeletionReturnSent>,
+}
+
+#[component]
+fn Roll(viewer: Viewer) -> impl IntoView {
+    let school = chosen_school(&viewer);
+    let actions = Actions {
+        delete: ServerAction::new(),
+        cancel: ServerAction::new(),
+        sent: ServerAction::new(),
+    };
+    let list = Resource::new(
+        move || {
+            (
+                school.get().map(|s| s.id),
+                actions.delete.version().get(),
+                actions.cancel.version().get(),
+                actions.sent.version().get(),
+            )
+        },
+        |(id, ..)| async move {
+            match id {
+                Some(id) => load_roll_changes(id).await.map(Some),
+                None => Ok(None),
+            }
+        },
+    );
+    let problem = move || {
+        [
+            actions.cancel.value().get().and_then(|r| r.err()),
+            actions.sent.value().get().and_then(|r| r.err()),
+        ]
+        .into_iter()
+        .flatten()
+        .next()
+        .map(|e| error_message(&e))
+    };
+    view! {
+        <div class="roll-changes">
+            <section class="panel">
+                <div class="page-head">
+                    <h1>"Leaving the roll"</h1>
+                    <SchoolPicker viewer=viewer.clone() school />
+                </div>
+                <p class="muted">
+                    "A pupil comes off the roll only on one of the regulation's grounds, never backdated, and the local authority gets a deletion return for every deletion. Home education starts from the parent's written notice; keep the cooling-off period here."
+                </p>
+                <Show when=move || problem().is_some()>
+                    <p class="error" role="alert" data-testid="roll-error">{problem}</p>
+                </Show>
+                <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                    {move || Suspend::new(async move {
+                        match list.await {
+                            Ok(Some(list)) => view! {
+                                <Deletions list=list.clone() actions />
+                                {list.can_delete.then(|| view! { <NewDeletion list=list.clone() actions /> })}
+                            }.into_any(),
+                            Ok(None) => view! { <crate::components::errors::NoSchool /> }.into_any(),
+                            Err(error) => view! {
+                                <p class="error" role="alert">{error_message(&error)}</p>
+                            }.into_any(),
+                        }
+                    })}
+                </Transition>
+            </section>
+        </div>
+    }
+}
+
+#[component]
+fn Deletions(list: RollChanges, actions: Actions) -> impl IntoView {
+    if list.deletions.is_empty() {
+        return view! { <p data-testid="no-deletions">"No pupil has been taken off the roll here."</p> }
+            .into_any();
+    }
+    let RollChanges {
+        school_id,
+        today,
+        can_delete,
+        ..
+    } = list;
+    view! {
+        <table class="roll-deletions" data-testid="roll-deletions">
+            <thead>
+                <tr>
+                    <th scope="col">"Pupil"</th>
+                    <th scope="col">"Ground"</th>
+                    <th scope="col">"Where it stands"</th>
+                    <th scope="col">"Deletion return"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {list
+                    .deletions
+                    .into_iter()
+                    .map(|deletion| view! { <DeletionRow school_id today deletion can_delete actions /> })
+                    .collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
+
+#[component]
+fn DeletionRow(
+    school_id: Uuid,
+    today: NaiveDate,
+    deletion: Deletion,
+    can_delete: bool,
+    actions: Actions,
+) -> impl IntoView {
+    let standing = deletion.standing(today);
+    let (state, words) = match standing {
+        Standing::Cancelled => (
+            "cancelled",
+            format!(
+                "Cancelled: {}",
+                deletion.cancel_reason.clone().unwrap_or_default()
+            ),
+        ),
+        Standing::CoolingOff(until) => (
+            "cooling-off",
+            format!(
+                "Cooling off until {}; leaves the roll on {}",
+                short(until),
+                short(deletion.deleted_on)
+            ),
+        ),
+        Standing::Leaving(on) => ("leaving", format!("Leaves the roll on {}", short(on))),
+        Standing::OffRoll => (
+            "off-roll",
+            format!("Off the roll since {}", short(deletion.deleted_on)),
+        ),
+    };
+    let may_cancel =
+        can_delete && matches!(standing, Standing::CoolingOff(_) | Standing::Leaving(_));
+    let may_send =
+        can_delete && standing != Standing::Cancelled && deletion.return_sent_on.is_none();
+    let notice = deletion
+        .notice_on
+        .map(|on| format!("Parent's notice dated {}. ", short(on)));
+    view! {
+        <tr data-state=state data-testid="deletion">
+            <td>
+                <strong>{deletion.pupil_name.clone()}</strong>
+                <span class="muted">" " {deletion.form.clone()}</span>
+                <br />
+                <span class="muted">"UPN " {deletion.upn.clone()}</span>
+            </td>
+            <td>
+                {deletion.ground.label()}
+                <br />
+                <span class="muted">{notice} {deletion.note.clone()}</span>
+                <br />
+                <span class="muted">{format!("Recorded by {} on {}", deletion.recorded_by, deletion.recorded_at.format("%-d %b %Y"))}</span>
+            </td>
+            <td>
+                <span class="roll-standing">{words}</span>
+                {may_cancel.then(|| view! {
+                    <ActionForm action=actions.cancel attr:class="inline-form">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <input type="hidden" name="deletion_id" value=deletion.id.to_string() />
+                        <label>"Reason to keep on roll" <input type="text" name="reason" required maxlength="500" /></label>
+                        <button type="submit" class="quiet">"Keep on roll"</button>
+                    </ActionForm>
+                })}
+            </td>
+            <td>
+                {deletion.return_sent_on.map(|on| format!("Sent {}", short(on)))}
+                {may_send.then(|| view! {
+                    <ActionForm action=actions.sent attr:class="inline-form">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <input type="hidden" name="deletion_id" value=deletion.id.to_string() />
+                        <button type="submit" class="quiet">"Mark return sent"</button>
+                    </ActionForm>
+                })}
+                {(!may_send && deletion.return_sent_on.is_none()).then_some("Not sent")}
+            </td>
+        </tr>
+    }
+}
+
+#[component]
+fn NewDeletion(list: RollChanges, actions: Actions) -> impl IntoView {
+    let ground = RwSignal::new(DeletionGround::AnotherSchool);
+    let home_education = move || ground.get() == DeletionGround::HomeEducation;
+    let error = move || {
+        actions
+            .delete
+            .value()
+            .get()
+            .and_then(|r| r.err())
+            .map(|e| error_message(&e))
+    };
+    let today = list.today.to_string();
+    let notice_max = today.clone();
+    view! {
+        <section class="roll-new" aria-labelledby="roll-new-title">
+            <h2 id="roll-new-title">"Take a pupil off the roll"</h2>
+            <Show when=move || error().is_some()>
+                <p class="error" role="alert" data-testid="deletion-error">{error}</p>
+            </Show>
+            <ActionForm action=actions.delete attr:class="roll-form" attr:data-testid="new-deletion">
+                <input type="hidden" name="school_id" value=list.school_id.to_string() />
+                <label>"Pupil"
+                    <select name="pupil_id" required>
+                        <option value="">"Choose a pupil"</option>
+                        {list.pupils.into_iter().map(|pupil| view! {
+                            <option value=pupil.id.to_string()>{format!("{} ({})", pupil.name, pupil.form)}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <label>"Ground"
+                    <select name="ground" required on:change=move |event| {
+                        if let Some(chosen) = DeletionGround::from_key(&event_target_value(&event)) {
+                            ground.set(chosen);
+                        }
+                    }>
+                        {DeletionGround::ALL.into_iter().map(|choice| view! {
+                            <option value=choice.key()>{choice.label()}</option>
+                        }).collect_view()}
+                    </select>
+                </label>
+                <p class="muted">
+                    {format!("Absent {CONTINUOUS_ABSENCE_DAYS} continuous school days is checked against the register: every session of each day G, N or O.")}
+                </p>
+                <Show when=home_education>
+                    <div class="roll-dates">
+                        <label>"Parent's written notice dated" <input type="date" name="notice_on" max=notice_max.clone() required /></label>
+                        <label>"Cooling off until (optional)" <input type="date" name="cooling_off_until" /></label>
+                    </div>
+                </Show>
+                <Show when=move || !home_education()>
+                    <input type="hidden" name="notice_on" value="" />
+                    <input type="hidden" name="cooling_off_until" value="" />
+                </Show>
+                <label>"First day off the roll" <input type="date" name="deleted_on" min=today.clone() value=today.clone() required /></label>
+                <label>"Note: enquiries made, the new school, what the parent wrote"
+                    <textarea name="note" required maxlength="2000" rows="3"></textarea>
+                </label>
+                <button type="submit">"Take off the roll"</button>
+            </ActionForm>
+        </section>
+    }
+}
