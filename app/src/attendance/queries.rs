@@ -1,6 +1,8 @@
 //! Every query of the statistics engine: keeping each pupil's running totals correct when marks
 //! change, and reading the figures of any period from them.
 
+use std::collections::{BTreeSet, HashMap};
+
 use chrono::{Datelike, Months, NaiveDate};
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -19,6 +21,38 @@ fn codes_in(category: Category) -> Vec<&'static str> {
         .filter(|code| code.category() == category)
         .map(|code| code.as_str())
         .collect()
+}
+
+/// The days on which every session a pupil has a mark for was coded with one of `codes`, per
+/// pupil (or for one pupil): runs of unexplained absence (N, O) for the ten-day notice, of
+/// absence (G, N, O) for the 20-day deletion ground.
+pub async fn days_coded_only<'e>(
+    executor: impl sqlx::Executor<'e, Database = sqlx::Postgres>,
+    school_id: Uuid,
+    pupil_id: Option<Uuid>,
+    codes: &[&str],
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<HashMap<Uuid, BTreeSet<NaiveDate>>, sqlx::Error> {
+    let rows: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
+        "select pupil_id, session_date from marks
+         where school_id = $1 and is_current and session_date between $2 and $3
+           and ($4::uuid is null or pupil_id = $4)
+         group by pupil_id, session_date
+         having bool_and(code = any($5))",
+    )
+    .bind(school_id)
+    .bind(from)
+    .bind(to)
+    .bind(pupil_id)
+    .bind(codes)
+    .fetch_all(executor)
+    .await?;
+    let mut days: HashMap<Uuid, BTreeSet<NaiveDate>> = HashMap::new();
+    for (pupil, date) in rows {
+        days.entry(pupil).or_default().insert(date);
+    }
+    Ok(days)
 }
 
 /// Rebuilds the running totals of these pupils from `from` onwards, after their marks changed,

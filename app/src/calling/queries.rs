@@ -125,6 +125,48 @@ struct AttemptRow {
     recorded_at: DateTime<Utc>,
 }
 
+impl AttemptRow {
+    fn attempt(self) -> Attempt {
+        Attempt {
+            id: self.id,
+            contact_id: self.contact_id,
+            contact_name: self.contact_name,
+            method: self.method,
+            outcome: self.outcome,
+            note: self.note,
+            reason_code: self.reason_code,
+            recorded_by: self.recorded_by,
+            recorded_at: self.recorded_at,
+        }
+    }
+}
+
+const ATTEMPT_SELECT: &str = "select a.pupil_id, a.id, a.contact_id, a.contact_name, a.method,
+        a.outcome, a.note, a.reason_code, s.display_name as recorded_by, a.recorded_at
+     from contact_attempts a left join staff s on s.id = a.recorded_by";
+
+/// Every attempt to reach one pupil's family for the sessions from `from` to `to`, in order.
+pub async fn pupil_attempts(
+    pool: &PgPool,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<Attempt>, sqlx::Error> {
+    let rows: Vec<AttemptRow> = sqlx::query_as(&format!(
+        "{ATTEMPT_SELECT}
+         where a.school_id = $1 and a.pupil_id = $2 and a.session_date between $3 and $4
+         order by a.recorded_at, a.id"
+    ))
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows.into_iter().map(AttemptRow::attempt).collect())
+}
+
 /// The escalation a pupil not reached has `minutes` after the register closed.
 pub fn escalation(deadlines: CallingDeadlines, reached: bool, minutes: i64) -> Escalation {
     if reached {
@@ -265,30 +307,21 @@ async fn list_at(
     }
 
     let mut attempts: HashMap<Uuid, Vec<Attempt>> = HashMap::new();
-    let attempt_rows: Vec<AttemptRow> = sqlx::query_as(
-        "select a.pupil_id, a.id, a.contact_id, a.contact_name, a.method, a.outcome, a.note,
-                a.reason_code, s.display_name as recorded_by, a.recorded_at
-         from contact_attempts a left join staff s on s.id = a.recorded_by
+    let attempt_rows: Vec<AttemptRow> = sqlx::query_as(&format!(
+        "{ATTEMPT_SELECT}
          where a.school_id = $1 and a.session_date = $2 and a.pupil_id = any($3)
-         order by a.recorded_at, a.id",
-    )
+         order by a.recorded_at, a.id"
+    ))
     .bind(school_id)
     .bind(date)
     .bind(&ids)
     .fetch_all(pool)
     .await?;
     for row in attempt_rows {
-        attempts.entry(row.pupil_id).or_default().push(Attempt {
-            id: row.id,
-            contact_id: row.contact_id,
-            contact_name: row.contact_name,
-            method: row.method,
-            outcome: row.outcome,
-            note: row.note,
-            reason_code: row.reason_code,
-            recorded_by: row.recorded_by,
-            recorded_at: row.recorded_at,
-        });
+        attempts
+            .entry(row.pupil_id)
+            .or_default()
+            .push(row.attempt());
     }
 
     for row in rows {

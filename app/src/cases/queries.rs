@@ -1,7 +1,7 @@
 //! Every query of cases: the school's case policy, the engine that opens cases and proposes
 //! steps, the caseload, a case's timeline, answers to proposals and notes.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{HashMap, HashSet};
 
 use chrono::{Duration, NaiveDate};
 use sqlx::PgPool;
@@ -144,21 +144,15 @@ pub async fn evaluate_school(
     for (pupil, date) in rows {
         unauthorised.entry(pupil).or_default().push(date);
     }
-    let mut unexplained: HashMap<Uuid, BTreeSet<NaiveDate>> = HashMap::new();
-    let rows: Vec<(Uuid, NaiveDate)> = sqlx::query_as(
-        "select pupil_id, session_date from marks
-         where school_id = $1 and is_current and session_date between $2 and $3
-         group by pupil_id, session_date
-         having bool_and(code in ('N', 'O'))",
+    let unexplained = crate::attendance::queries::days_coded_only(
+        pool,
+        school_id,
+        None,
+        triggers::UNEXPLAINED,
+        year_start,
+        today,
     )
-    .bind(school_id)
-    .bind(year_start)
-    .bind(today)
-    .fetch_all(pool)
     .await?;
-    for (pupil, date) in rows {
-        unexplained.entry(pupil).or_default().insert(date);
-    }
 
     let mut evaluation = Evaluation::default();
     let mut tx = pool.begin().await?;

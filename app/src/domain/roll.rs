@@ -10,6 +10,9 @@
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
+/// The codes of the 20-day ground's continuous absence.
+pub const CONTINUOUS_ABSENCE_CODES: &[&str] = &["G", "N", "O"];
+
 /// School days of continuous absence the 20-day ground needs.
 pub const CONTINUOUS_ABSENCE_DAYS: i64 = 20;
 

@@ -282,6 +282,10 @@ pub fn busiest_window(
     best
 }
 
+/// The codes of unexplained absence: no reason yet (N) and unauthorised (O). A day counts toward
+/// the ten-day notice when every session of it has one of them.
+pub const UNEXPLAINED: &[&str] = &["N", "O"];
+
 /// The run of consecutive school days of unexplained absence up to the latest school day on or
 /// before `today`. A day today without unexplained absence yet (its registers may not be taken)
 /// does not break the run.
@@ -290,16 +294,26 @@ pub fn unexplained_run(
     unexplained_days: &BTreeSet<NaiveDate>,
     today: NaiveDate,
 ) -> i64 {
-    let mut run = 0;
+    unexplained_run_days(school_days, unexplained_days, today).len() as i64
+}
+
+/// The school days of that run, earliest first.
+pub fn unexplained_run_days(
+    school_days: &[NaiveDate],
+    unexplained_days: &BTreeSet<NaiveDate>,
+    today: NaiveDate,
+) -> Vec<NaiveDate> {
+    let mut run = Vec::new();
     for day in school_days.iter().rev().filter(|day| **day <= today) {
         if unexplained_days.contains(day) {
-            run += 1;
-        } else if *day == today && run == 0 {
+            run.push(*day);
+        } else if *day == today && run.is_empty() {
             continue;
         } else {
             break;
         }
     }
+    run.reverse();
     run
 }
 

@@ -2,15 +2,19 @@
 //! grounds (`domain::roll`), never backdated; home education with the parent's notice and the
 //! cooling-off period; the deletion return to the local authority marked when sent.
 //!
+//! Children missing education: pupils whose run of unexplained absence reached the school's
+//! ten-day notice, the printable notice to the local authority with its evidence, and when it
+//! was sent.
+//!
 //! Who may do what: the attendance team and the office (`WorkCases` or `DeleteFromRoll`) read the
-//! list; only `DeleteFromRoll` (school administrators and attendance leads) records a deletion,
+//! list; those who work cases mark a ten-day notice sent; only `DeleteFromRoll` (school administrators and attendance leads) records a deletion,
 //! cancels one not yet in force, or marks its return sent. Every change is audited.
 
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod queries;
 
-pub use pages::RollPage;
+pub use pages::{RollPage, TenDayNoticePage};
 
 use chrono::{DateTime, NaiveDate, Utc};
 use leptos::prelude::*;
@@ -76,14 +80,71 @@ pub struct PupilOnRoll {
     pub form: String,
 }
 
-/// The page: the school's deletions, newest first, and the pupils who may be taken off.
+/// A pupil whose run of unexplained absence has reached the school's ten-day notice.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MissingEducation {
+    pub pupil_id: Uuid,
+    pub pupil_name: String,
+    pub form: String,
+    /// The run's first school day and its length in school days.
+    pub run_from: NaiveDate,
+    pub run_days: i64,
+    pub notice_sent_on: Option<NaiveDate>,
+}
+
+/// The page: pupils due a ten-day notice, the school's deletions, newest first, and the pupils
+/// who may be taken off.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct RollChanges {
     pub school_id: Uuid,
     pub today: NaiveDate,
+    /// The school's ten-day notice: school days of unexplained absence.
+    pub cme_days: i32,
+    pub missing: Vec<MissingEducation>,
     pub deletions: Vec<Deletion>,
     pub pupils: Vec<PupilOnRoll>,
     pub can_delete: bool,
+    pub can_send_notice: bool,
+}
+
+/// A parent or carer as the ten-day notice lists them.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NoticeContact {
+    pub name: String,
+    pub relationship: String,
+    pub phones: String,
+    pub email: String,
+    pub address: String,
+}
+
+/// One school day of the run: the AM and PM codes.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RunDay {
+    pub date: NaiveDate,
+    pub am: String,
+    pub pm: String,
+}
+
+/// The ten-day notice to the local authority, with the evidence: the run of absence, every
+/// attempt to reach the family and the case's timeline since the run began.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct TenDayNotice {
+    pub school_id: Uuid,
+    pub school_name: String,
+    pub today: NaiveDate,
+    pub pupil_id: Uuid,
+    pub pupil_name: String,
+    pub upn: String,
+    pub date_of_birth: NaiveDate,
+    pub year: String,
+    pub form: String,
+    pub contacts: Vec<NoticeContact>,
+    pub run_from: NaiveDate,
+    pub run: Vec<RunDay>,
+    pub attempts: Vec<crate::calling::Attempt>,
+    pub case_events: Vec<crate::cases::CaseEvent>,
+    pub sent_on: Option<NaiveDate>,
+    pub can_send: bool,
 }
 
 /// Whether this person may read the school's deletions.
@@ -111,9 +172,17 @@ pub async fn load_roll_changes(school_id: Uuid) -> Result<RollChanges, ServerFnE
     }
     let pool = server::pool()?;
     let today = school_today(&pool, school_id).await?;
+    let cme_days = crate::cases::queries::policy(&pool, school_id)
+        .await
+        .map_err(server::internal)?
+        .cme_days;
     Ok(RollChanges {
         school_id,
         today,
+        cme_days,
+        missing: queries::missing_education(&pool, school_id, today, cme_days)
+            .await
+            .map_err(server::internal)?,
         deletions: queries::deletions(&pool, school_id)
             .await
             .map_err(server::internal)?,
@@ -121,7 +190,48 @@ pub async fn load_roll_changes(school_id: Uuid) -> Result<RollChanges, ServerFnE
             .await
             .map_err(server::internal)?,
         can_delete: viewer.can(Permission::DeleteFromRoll, school_id),
+        can_send_notice: viewer.can(Permission::WorkCases, school_id),
     })
+}
+
+/// The ten-day notice for one pupil, with its evidence, while their run lasts.
+#[server(prefix = "/api/fn", endpoint = "roll/ten-day")]
+pub async fn load_ten_day_notice(
+    school_id: Uuid,
+    pupil_id: Uuid,
+) -> Result<TenDayNotice, ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require_viewer()?;
+    if !may_read(&viewer, school_id) {
+        server::require(Permission::DeleteFromRoll, school_id)?;
+    }
+    let pool = server::pool()?;
+    let today = school_today(&pool, school_id).await?;
+    queries::ten_day_notice(&pool, &viewer, school_id, pupil_id, today)
+        .await
+        .map_err(server::internal)?
+        .ok_or_else(|| {
+            server::not_found(
+                "This pupil has no run of unexplained absence at this school today: no notice is due.",
+            )
+        })
+}
+
+/// The ten-day notice has gone to the local authority. Audited and on the pupil's open case.
+#[server(prefix = "/api/fn", endpoint = "roll/ten-day-sent")]
+pub async fn ten_day_notice_sent(school_id: Uuid, pupil_id: Uuid) -> Result<(), ServerFnError> {
+    use crate::auth::server;
+    let viewer = server::require(Permission::WorkCases, school_id)?;
+    let pool = server::pool()?;
+    let today = school_today(&pool, school_id).await?;
+    let cme_days = crate::cases::queries::policy(&pool, school_id)
+        .await
+        .map_err(server::internal)?
+        .cme_days;
+    queries::ten_day_notice_sent(&pool, viewer.staff_id, school_id, pupil_id, today, cme_days)
+        .await
+        .map_err(server::internal)?
+        .map_err(server::invalid)
 }
 
 /// Takes a pupil off the roll from `deleted_on` (today or later). Audited.

@@ -5,11 +5,12 @@
 use chrono::NaiveDate;
 use leptos::prelude::*;
 use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
 use uuid::Uuid;
 
 use super::{
-    CancelDeletion, DeleteFromRoll, Deletion, DeletionReturnSent, RollChanges, Standing,
-    load_roll_changes,
+    CancelDeletion, DeleteFromRoll, Deletion, DeletionReturnSent, MissingEducation, RollChanges,
+    Standing, TenDayNoticeSent, load_roll_changes, load_ten_day_notice,
 };
 use crate::{
     auth::Viewer,
@@ -35,6 +36,7 @@ pub fn RollPage() -> impl IntoView {
 /// The actions of the page, made once so the list can reload after each.
 #[derive(Clone, Copy)]
 struct Actions {
+    notice_sent: ServerAction<TenDayNoticeSent>,
     delete: ServerAction<DeleteFromRoll>,
     cancel: ServerAction<CancelDeletion>,
     sent: ServerAction<DeletionReturnSent>,
@@ -44,6 +46,7 @@ struct Actions {
 fn Roll(viewer: Viewer) -> impl IntoView {
     let school = chosen_school(&viewer);
     let actions = Actions {
+        notice_sent: ServerAction::new(),
         delete: ServerAction::new(),
         cancel: ServerAction::new(),
         sent: ServerAction::new(),
@@ -52,6 +55,7 @@ fn Roll(viewer: Viewer) -> impl IntoView {
         move || {
             (
                 school.get().map(|s| s.id),
+                actions.notice_sent.version().get(),
                 actions.delete.version().get(),
                 actions.cancel.version().get(),
                 actions.sent.version().get(),
@@ -66,6 +70,7 @@ fn Roll(viewer: Viewer) -> impl IntoView {
     );
     let problem = move || {
         [
+            actions.notice_sent.value().get().and_then(|r| r.err()),
             actions.cancel.value().get().and_then(|r| r.err()),
             actions.sent.value().get().and_then(|r| r.err()),
         ]
@@ -91,6 +96,8 @@ fn Roll(viewer: Viewer) -> impl IntoView {
                     {move || Suspend::new(async move {
                         match list.await {
                             Ok(Some(list)) => view! {
+                                <Missing list=list.clone() actions />
+                                <h2>"Deletions"</h2>
                                 <Deletions list=list.clone() actions />
                                 {list.can_delete.then(|| view! { <NewDeletion list=list.clone() actions /> })}
                             }.into_any(),
@@ -104,6 +111,68 @@ fn Roll(viewer: Viewer) -> impl IntoView {
             </section>
         </div>
     }
+}
+
+fn notice_link(school_id: Uuid, pupil_id: Uuid) -> String {
+    format!("/roll/ten-day/{pupil_id}?school={school_id}")
+}
+
+/// Pupils whose run of unexplained absence reached the school's ten-day notice.
+#[component]
+fn Missing(list: RollChanges, actions: Actions) -> impl IntoView {
+    let RollChanges {
+        school_id,
+        cme_days,
+        can_send_notice,
+        missing,
+        ..
+    } = list;
+    let heading = format!("Ten-day notices: {cme_days} or more school days of unexplained absence");
+    if missing.is_empty() {
+        return view! {
+            <h2>{heading}</h2>
+            <p data-testid="no-missing">"No pupil has a run of unexplained absence that long."</p>
+        }
+        .into_any();
+    }
+    view! {
+        <h2>{heading}</h2>
+        <table class="roll-missing" data-testid="missing-education">
+            <thead>
+                <tr>
+                    <th scope="col">"Pupil"</th>
+                    <th scope="col">"Unexplained absence"</th>
+                    <th scope="col">"Notice to the local authority"</th>
+                </tr>
+            </thead>
+            <tbody>
+                {missing.into_iter().map(|pupil: MissingEducation| {
+                    let sent = pupil.notice_sent_on;
+                    view! {
+                        <tr data-testid="missing" data-sent=sent.is_some().to_string()>
+                            <td>
+                                <strong>{pupil.pupil_name.clone()}</strong>
+                                <span class="muted">" " {pupil.form.clone()}</span>
+                            </td>
+                            <td>{format!("{} school days since {}", pupil.run_days, short(pupil.run_from))}</td>
+                            <td>
+                                <a href=notice_link(school_id, pupil.pupil_id)>"Print the notice"</a>
+                                {sent.map(|on| view! { <span class="badge">{format!("Sent {}", short(on))}</span> })}
+                                {(sent.is_none() && can_send_notice).then(|| view! {
+                                    <ActionForm action=actions.notice_sent attr:class="inline-form">
+                                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                                        <input type="hidden" name="pupil_id" value=pupil.pupil_id.to_string() />
+                                        <button type="submit" class="quiet">"Mark notice sent"</button>
+                                    </ActionForm>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
 }
 
 #[component]
@@ -280,5 +349,136 @@ fn NewDeletion(list: RollChanges, actions: Actions) -> impl IntoView {
                 <button type="submit">"Take off the roll"</button>
             </ActionForm>
         </section>
+    }
+}
+
+/// `/roll/ten-day/:pupil_id`: the ten-day notice to the local authority, ready to print.
+#[component]
+pub fn TenDayNoticePage() -> impl IntoView {
+    view! {
+        <Title text="Ten-day notice" />
+        <SignedIn page=|viewer| view! { <TenDay viewer /> } />
+    }
+}
+
+#[component]
+fn TenDay(viewer: Viewer) -> impl IntoView {
+    let school = chosen_school(&viewer);
+    let params = use_params_map();
+    let notice = Resource::new(
+        move || {
+            (
+                school.get().map(|s| s.id),
+                params
+                    .read()
+                    .get("pupil_id")
+                    .and_then(|id| Uuid::parse_str(&id).ok()),
+            )
+        },
+        |(school, pupil)| async move {
+            match (school, pupil) {
+                (Some(school), Some(pupil)) => load_ten_day_notice(school, pupil).await.map(Some),
+                _ => Ok(None),
+            }
+        },
+    );
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading the notice…"</p> }>
+            {move || Suspend::new(async move {
+                match notice.await {
+                    Ok(Some(notice)) => view! { <Notice notice /> }.into_any(),
+                    Ok(None) => view! { <p class="error" role="alert">"Choose a school and a pupil."</p> }.into_any(),
+                    Err(error) => view! { <p class="error" role="alert">{error_message(&error)}</p> }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}
+
+#[component]
+fn Notice(notice: super::TenDayNotice) -> impl IntoView {
+    let days = notice.run.len();
+    let back = format!("/roll?school={}", notice.school_id);
+    view! {
+        <article class="ten-day-notice" data-testid="ten-day-notice">
+            <div class="leave-notice-actions">
+                <a href=back>"Back to leaving the roll"</a>
+                <button type="button" onclick="window.print()">"Print"</button>
+            </div>
+            <p class="leave-notice-school">{notice.school_name.clone()}</p>
+            <h1>"Notice to the local authority: child missing education"</h1>
+            <p>
+                {format!(
+                    "{} has been absent without explanation for {days} consecutive school days, from {} to {}. The school has not been able to establish where the child is or why they are absent.",
+                    notice.pupil_name,
+                    short(notice.run_from),
+                    short(notice.run.last().map(|day| day.date).unwrap_or(notice.run_from)),
+                )}
+            </p>
+            <dl class="leave-notice-facts">
+                <dt>"Pupil"</dt><dd>{notice.pupil_name.clone()}</dd>
+                <dt>"UPN"</dt><dd>{notice.upn.clone()}</dd>
+                <dt>"Date of birth"</dt><dd>{notice.date_of_birth.format("%-d %B %Y").to_string()}</dd>
+                <dt>"Year and form"</dt><dd>{format!("{} {}", notice.year, notice.form)}</dd>
+                <dt>"Notice"</dt>
+                <dd>{match notice.sent_on {
+                    Some(on) => format!("Sent to the local authority on {}", short(on)),
+                    None => format!("Prepared on {}; not yet marked sent", short(notice.today)),
+                }}</dd>
+            </dl>
+            <h2>"Parents and carers"</h2>
+            <ul class="notice-contacts">
+                {notice.contacts.into_iter().map(|contact| view! {
+                    <li>
+                        <strong>{contact.name}</strong> " (" {contact.relationship} ")"
+                        <br />
+                        {[contact.phones, contact.email, contact.address].into_iter().filter(|part| !part.is_empty()).collect::<Vec<_>>().join(" · ")}
+                    </li>
+                }).collect_view()}
+            </ul>
+            <h2>"The register"</h2>
+            <table class="notice-run" data-testid="notice-run">
+                <thead><tr><th scope="col">"Day"</th><th scope="col">"AM"</th><th scope="col">"PM"</th></tr></thead>
+                <tbody>
+                    {notice.run.into_iter().map(|day| view! {
+                        <tr><td>{short(day.date)}</td><td>{day.am}</td><td>{day.pm}</td></tr>
+                    }).collect_view()}
+                </tbody>
+            </table>
+            <h2>"Attempts to reach the family"</h2>
+            {if notice.attempts.is_empty() {
+                view! { <p data-testid="notice-attempts">"None recorded since the absence began."</p> }.into_any()
+            } else {
+                view! {
+                    <ul data-testid="notice-attempts">
+                        {notice.attempts.into_iter().map(|attempt| view! {
+                            <li>
+                                {format!(
+                                    "{}: {} {} — {}{}",
+                                    attempt.recorded_at.format("%-d %b %Y %H:%M"),
+                                    attempt.method,
+                                    attempt.contact_name,
+                                    attempt.outcome.replace('_', " "),
+                                    if attempt.note.is_empty() { String::new() } else { format!(": {}", attempt.note) },
+                                )}
+                            </li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <h2>"What the school has done"</h2>
+            {if notice.case_events.is_empty() {
+                view! { <p data-testid="notice-case">"No case entries since the absence began."</p> }.into_any()
+            } else {
+                view! {
+                    <ul data-testid="notice-case">
+                        {notice.case_events.into_iter().map(|event| view! {
+                            <li>{format!("{}: {}", event.at.format("%-d %b %Y"), event.summary)}</li>
+                        }).collect_view()}
+                    </ul>
+                }.into_any()
+            }}
+            <p class="leave-notice-sign">"Signed ……………………………… for the school"</p>
+        </article>
     }
 }

@@ -2,17 +2,21 @@
 //! the same transaction and refreshes the pupil's figures from the deletion date, so the
 //! statistics stop counting sessions the day the pupil leaves; cancelling undoes both.
 
+use std::collections::HashMap;
+
 use chrono::{Days, NaiveDate};
 use sqlx::{PgPool, Postgres, Transaction};
 use uuid::Uuid;
 
-use super::{Deletion, PupilOnRoll};
+use super::{Deletion, MissingEducation, NoticeContact, PupilOnRoll, RunDay, TenDayNotice};
 use crate::{
-    attendance::queries::refresh_totals,
+    attendance::queries::{days_coded_only, refresh_totals},
     audit,
+    auth::Viewer,
     domain::{
-        roll::{DeletionFacts, DeletionGround, check_deletion},
-        triggers::unexplained_run,
+        roles::Permission,
+        roll::{CONTINUOUS_ABSENCE_CODES, DeletionFacts, DeletionGround, check_deletion},
+        triggers::{UNEXPLAINED, unexplained_run, unexplained_run_days},
     },
 };
 
@@ -119,20 +123,17 @@ pub async fn absent_run(
     // Far enough back for any run the ground could need, across a holiday.
     let from = today - Days::new(120);
     let days = crate::school::queries::school_days(&mut **tx, school_id, from, today).await?;
-    let absent: std::collections::BTreeSet<NaiveDate> = sqlx::query_scalar(
-        "select session_date from marks
-         where school_id = $1 and pupil_id = $2 and is_current and session_date between $3 and $4
-         group by session_date
-         having bool_and(code in ('G', 'N', 'O'))",
+    let absent = days_coded_only(
+        &mut **tx,
+        school_id,
+        Some(pupil_id),
+        CONTINUOUS_ABSENCE_CODES,
+        from,
+        today,
     )
-    .bind(school_id)
-    .bind(pupil_id)
-    .bind(from)
-    .bind(today)
-    .fetch_all(&mut **tx)
     .await?
-    .into_iter()
-    .collect();
+    .remove(&pupil_id)
+    .unwrap_or_default();
     Ok(unexplained_run(&days, &absent, today))
 }
 
@@ -399,6 +400,305 @@ pub async fn return_sent(
         "roll.return_sent",
         &format!("pupil:{pupil_id}"),
         serde_json::json!({ "deletion_id": deletion_id }),
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(Ok(()))
+}
+
+/// Each pupil's current run of unexplained absence (N, O) up to `today`, earliest day first;
+/// pupils with no run are left out.
+async fn unexplained_runs(
+    pool: &PgPool,
+    school_id: Uuid,
+    pupil_id: Option<Uuid>,
+    today: NaiveDate,
+) -> Result<HashMap<Uuid, Vec<NaiveDate>>, sqlx::Error> {
+    // The notice is at most 60 school days (the policy's limit): 120 calendar days reach back far
+    // enough across any holiday.
+    let from = today - Days::new(120);
+    let days = crate::school::queries::school_days(pool, school_id, from, today).await?;
+    let coded = days_coded_only(pool, school_id, pupil_id, UNEXPLAINED, from, today).await?;
+    Ok(coded
+        .into_iter()
+        .map(|(pupil, set)| (pupil, unexplained_run_days(&days, &set, today)))
+        .filter(|(_, run)| !run.is_empty())
+        .collect())
+}
+
+/// Pupils on roll whose run has reached the ten-day notice (`cme_days` school days), longest
+/// run first, with when their notice was sent.
+pub async fn missing_education(
+    pool: &PgPool,
+    school_id: Uuid,
+    today: NaiveDate,
+    cme_days: i32,
+) -> Result<Vec<MissingEducation>, sqlx::Error> {
+    let runs: HashMap<Uuid, Vec<NaiveDate>> = unexplained_runs(pool, school_id, None, today)
+        .await?
+        .into_iter()
+        .filter(|(_, run)| run.len() >= usize::try_from(cme_days).unwrap_or(usize::MAX))
+        .collect();
+    if runs.is_empty() {
+        return Ok(Vec::new());
+    }
+    let on_roll: HashMap<Uuid, PupilOnRoll> = pupils_on_roll(pool, school_id, today)
+        .await?
+        .into_iter()
+        .map(|pupil| (pupil.id, pupil))
+        .collect();
+    let sent: HashMap<(Uuid, NaiveDate), NaiveDate> =
+        sqlx::query_as::<_, (Uuid, NaiveDate, NaiveDate)>(
+            "select pupil_id, run_from, sent_on from ten_day_notices where school_id = $1",
+        )
+        .bind(school_id)
+        .fetch_all(pool)
+        .await?
+        .into_iter()
+        .map(|(pupil, from, on)| ((pupil, from), on))
+        .collect();
+    let mut missing: Vec<MissingEducation> = runs
+        .into_iter()
+        .filter_map(|(pupil_id, run)| {
+            let pupil = on_roll.get(&pupil_id)?;
+            let run_from = *run.first()?;
+            Some(MissingEducation {
+                pupil_id,
+                pupil_name: pupil.name.clone(),
+                form: pupil.form.clone(),
+                run_from,
+                run_days: run.len() as i64,
+                notice_sent_on: sent.get(&(pupil_id, run_from)).copied(),
+            })
+        })
+        .collect();
+    missing.sort_by(|a, b| {
+        b.run_days
+            .cmp(&a.run_days)
+            .then_with(|| a.pupil_name.cmp(&b.pupil_name))
+    });
+    Ok(missing)
+}
+
+/// The ten-day notice for a pupil with a current run of unexplained absence; `None` when the
+/// pupil is not this school's or has no run today.
+pub async fn ten_day_notice(
+    pool: &PgPool,
+    viewer: &Viewer,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    today: NaiveDate,
+) -> Result<Option<TenDayNotice>, sqlx::Error> {
+    #[derive(sqlx::FromRow)]
+    struct Row {
+        school_name: String,
+        pupil_name: String,
+        upn: String,
+        date_of_birth: NaiveDate,
+        year: String,
+        form: Option<String>,
+    }
+    let Some(row): Option<Row> = sqlx::query_as(
+        "select sc.name as school_name,
+                coalesce(p.preferred_first_name, p.legal_first_name) || ' '
+                    || coalesce(p.preferred_last_name, p.legal_last_name) as pupil_name,
+                p.upn, p.date_of_birth, y.name as year, f.name as form
+         from pupils p
+         join schools sc on sc.id = p.school_id
+         join year_groups y on y.school_id = p.school_id and y.id = p.year_group_id
+         left join forms f on f.school_id = p.school_id and f.id = p.form_id
+         where p.school_id = $1 and p.id = $2",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .fetch_optional(pool)
+    .await?
+    else {
+        return Ok(None);
+    };
+    let Some(run) = unexplained_runs(pool, school_id, Some(pupil_id), today)
+        .await?
+        .remove(&pupil_id)
+    else {
+        return Ok(None);
+    };
+    let (run_from, run_to) = (run[0], run[run.len() - 1]);
+    let marks: Vec<(NaiveDate, String, String)> = sqlx::query_as(
+        "select session_date, session, code from marks
+         where school_id = $1 and pupil_id = $2 and is_current and session_date between $3 and $4
+         order by session_date, session",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(run_from)
+    .bind(run_to)
+    .fetch_all(pool)
+    .await?;
+    let run = run
+        .into_iter()
+        .map(|date| {
+            let code = |session: &str| {
+                marks
+                    .iter()
+                    .find(|(day, s, _)| *day == date && s == session)
+                    .map(|(.., code)| code.clone())
+                    .unwrap_or_else(|| "-".to_string())
+            };
+            RunDay {
+                date,
+                am: code("AM"),
+                pm: code("PM"),
+            }
+        })
+        .collect();
+    #[derive(sqlx::FromRow)]
+    struct ContactRow {
+        name: String,
+        relationship: String,
+        mobile_phone: String,
+        home_phone: String,
+        work_phone: String,
+        email: String,
+        address: String,
+        postcode: String,
+    }
+    let joined = |parts: Vec<String>, with: &str| {
+        parts
+            .into_iter()
+            .filter(|part| !part.trim().is_empty())
+            .collect::<Vec<_>>()
+            .join(with)
+    };
+    let contacts: Vec<ContactRow> = sqlx::query_as(
+        "select trim(title || ' ' || first_name || ' ' || last_name) as name, relationship,
+            mobile_phone, home_phone, work_phone, email, address, postcode
+         from contacts where school_id = $1 and pupil_id = $2 order by priority",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .fetch_all(pool)
+    .await?;
+    let contacts = contacts
+        .into_iter()
+        .map(|c| NoticeContact {
+            name: c.name,
+            relationship: c.relationship,
+            phones: joined(vec![c.mobile_phone, c.home_phone, c.work_phone], ", "),
+            email: c.email,
+            address: joined(vec![c.address, c.postcode], ", "),
+        })
+        .collect();
+    let attempts =
+        crate::calling::queries::pupil_attempts(pool, school_id, pupil_id, run_from, today).await?;
+    // The open case's timeline since the run began, as this viewer may see it (safeguarding
+    // notes only for the DSL).
+    let case_id: Option<Uuid> = sqlx::query_scalar(
+        "select id from cases where school_id = $1 and pupil_id = $2 and closed_at is null",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .fetch_optional(pool)
+    .await?;
+    let case_events = match case_id {
+        Some(case_id) => crate::cases::queries::case_detail(pool, viewer, school_id, case_id)
+            .await?
+            .map(|detail| {
+                detail
+                    .events
+                    .into_iter()
+                    .filter(|event| event.at.date_naive() >= run_from)
+                    .collect()
+            })
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    let sent_on: Option<NaiveDate> = sqlx::query_scalar(
+        "select sent_on from ten_day_notices
+         where school_id = $1 and pupil_id = $2 and run_from = $3",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(run_from)
+    .fetch_optional(pool)
+    .await?;
+    Ok(Some(TenDayNotice {
+        school_id,
+        school_name: row.school_name,
+        today,
+        pupil_id,
+        pupil_name: row.pupil_name,
+        upn: row.upn,
+        date_of_birth: row.date_of_birth,
+        year: row.year,
+        form: row.form.unwrap_or_default(),
+        contacts,
+        run_from,
+        run,
+        attempts,
+        case_events,
+        sent_on,
+        can_send: viewer.can(Permission::WorkCases, school_id),
+    }))
+}
+
+/// Records that the ten-day notice for the pupil's current run went to the local authority:
+/// only once the run has reached `cme_days`, once per run.
+pub async fn ten_day_notice_sent(
+    pool: &PgPool,
+    staff_id: Uuid,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    today: NaiveDate,
+    cme_days: i32,
+) -> Result<Result<(), String>, sqlx::Error> {
+    let run = unexplained_runs(pool, school_id, Some(pupil_id), today)
+        .await?
+        .remove(&pupil_id)
+        .unwrap_or_default();
+    if run.len() < usize::try_from(cme_days).unwrap_or(usize::MAX) {
+        return Ok(Err(format!(
+            "The pupil has {} school day(s) of unexplained absence running; the school's notice is due after {cme_days}.",
+            run.len()
+        )));
+    }
+    let mut tx = pool.begin().await?;
+    let inserted = sqlx::query(
+        "insert into ten_day_notices (school_id, pupil_id, run_from, run_days, sent_on, sent_by)
+         values ($1, $2, $3, $4, $5, $6) on conflict do nothing",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(run[0])
+    .bind(run.len() as i32)
+    .bind(today)
+    .bind(staff_id)
+    .execute(&mut *tx)
+    .await?
+    .rows_affected();
+    if inserted == 0 {
+        return Ok(Err(
+            "The notice for this run of absence was already sent.".to_string()
+        ));
+    }
+    on_open_case(
+        &mut tx,
+        staff_id,
+        school_id,
+        pupil_id,
+        &format!(
+            "Ten-day notice sent to the local authority: {} school days of unexplained absence since {}",
+            run.len(),
+            run[0].format("%-d %b %Y")
+        ),
+    )
+    .await?;
+    audit::record(
+        &mut *tx,
+        Some(staff_id),
+        Some(school_id),
+        "roll.ten_day_notice",
+        &format!("pupil:{pupil_id}"),
+        serde_json::json!({ "run_from": run[0], "run_days": run.len() }),
     )
     .await?;
     tx.commit().await?;

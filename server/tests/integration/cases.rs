@@ -1,10 +1,10 @@
 //! The case engine against a real PostgreSQL: which pupils get a case and with which figures,
 //! running it twice, overriding a proposal, safeguarding notes and other schools' staff.
 
-use crate::common;
+use crate::common::{self, viewer_by_email};
 
 use app::{
-    auth::{Viewer, queries::viewer_for_staff},
+    auth::Viewer,
     cases::queries::{add_note, answer_proposal, case_detail, caseload, evaluate_school},
     domain::{
         codes::{Code, Session},
@@ -24,15 +24,6 @@ fn day(text: &str) -> NaiveDate {
 }
 
 const TODAY: &str = "2026-11-20";
-
-async fn viewer_by_email(pool: &PgPool, email: &str) -> Viewer {
-    let id: Uuid = sqlx::query_scalar("select id from staff where email = $1")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    viewer_for_staff(pool, id).await.unwrap().unwrap()
-}
 
 /// The autumn term to 20 November (58 school days, 116 sessions): Amira present throughout;
 /// Oliver absent 14 sessions, 11 of them O in October and 3 illness (87.93%, and 11

@@ -2,10 +2,9 @@
 //! school days, refused leave taken turns N and O into G, both through the amendment trail and
 //! audited; only the authorised roles decide, and never at another school.
 
-use crate::common;
+use crate::common::{self, viewer_by_email};
 
 use app::{
-    auth::{Viewer, queries::viewer_for_staff},
     domain::{
         codes::{Code, Session},
         leave::Ground,
@@ -21,15 +20,6 @@ use uuid::Uuid;
 
 fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
-}
-
-async fn viewer_by_email(pool: &PgPool, email: &str) -> Viewer {
-    let id: Uuid = sqlx::query_scalar("select id from staff where email = $1")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    viewer_for_staff(pool, id).await.unwrap().unwrap()
 }
 
 async fn contact_of(pool: &PgPool, pupil: Uuid) -> Uuid {

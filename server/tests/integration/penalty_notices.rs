@@ -2,10 +2,9 @@
 //! a notice for a pupil below it or against the 3-year rule writes nothing, amounts and payments,
 //! withdrawals, the case timeline, and who may issue.
 
-use crate::common;
+use crate::common::{self, viewer_by_email};
 
 use app::{
-    auth::{Viewer, queries::viewer_for_staff},
     cases::queries::{case_detail, caseload, evaluate_school},
     domain::{
         codes::{Code, Session},
@@ -29,15 +28,6 @@ fn day(text: &str) -> NaiveDate {
 }
 
 const TODAY: &str = "2026-11-20";
-
-async fn viewer_by_email(pool: &PgPool, email: &str) -> Viewer {
-    let id: Uuid = sqlx::query_scalar("select id from staff where email = $1")
-        .bind(email)
-        .fetch_one(pool)
-        .await
-        .unwrap();
-    viewer_for_staff(pool, id).await.unwrap().unwrap()
-}
 
 async fn contact_of(pool: &PgPool, pupil: Uuid) -> Uuid {
     sqlx::query_scalar("select id from contacts where pupil_id = $1 order by priority limit 1")

@@ -225,3 +225,57 @@ async fn a_pupil_leaves_the_roll_on_a_ground_never_backdated_and_home_education_
         ]
     );
 }
+
+#[tokio::test]
+async fn the_ten_day_notice_is_due_at_ten_school_days_and_sent_once_per_run() {
+    use app::roll::queries::{missing_education, ten_day_notice, ten_day_notice_sent};
+    let pool = common::fresh_database().await;
+    let fixture = Fixture::new(&pool).await;
+    let school = fixture.school.id;
+    let (amira, grace) = (fixture.school.pupils[0], fixture.school.pupils[2]);
+    let officer =
+        common::viewer_by_email(&pool, &email(app::domain::roles::Role::AttendanceOfficer)).await;
+    let today = today_at(&pool, school).await.unwrap().unwrap();
+    absent_for(&pool, school, grace, today, 10).await;
+    absent_for(&pool, school, amira, today, 9).await;
+
+    // Ten days is due; nine is not.
+    let due = missing_education(&pool, school, today, 10).await.unwrap();
+    assert_eq!(due.len(), 1);
+    assert_eq!(due[0].pupil_id, grace);
+    assert_eq!(due[0].run_days, 10);
+    assert_eq!(due[0].notice_sent_on, None);
+
+    let notice = ten_day_notice(&pool, &officer, school, grace, today)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(notice.run.len(), 10);
+    assert_eq!(notice.run_from, due[0].run_from);
+    assert!(notice.run.iter().all(|day| day.am == "O" && day.pm == "O"));
+    assert!(!notice.contacts.is_empty());
+    // Another school's staff find no notice for this pupil through their school.
+    assert!(
+        ten_day_notice(&pool, &officer, fixture.sister.id, grace, today)
+            .await
+            .unwrap()
+            .is_none()
+    );
+
+    let early = ten_day_notice_sent(&pool, officer.staff_id, school, amira, today, 10)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(early.contains("has 9 school day(s)"), "{early}");
+    ten_day_notice_sent(&pool, officer.staff_id, school, grace, today, 10)
+        .await
+        .unwrap()
+        .unwrap();
+    let again = ten_day_notice_sent(&pool, officer.staff_id, school, grace, today, 10)
+        .await
+        .unwrap()
+        .unwrap_err();
+    assert!(again.contains("already sent"), "{again}");
+    let due = missing_education(&pool, school, today, 10).await.unwrap();
+    assert_eq!(due[0].notice_sent_on, Some(today));
+}

@@ -251,6 +251,18 @@ fn calls() -> Vec<Call> {
         ),
         call(
             Method::POST,
+            "/api/fn/roll/ten-day",
+            AtEither(WorkCases, DeleteFromRoll),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/roll/ten-day-sent",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
             "/api/fn/roll/delete",
             At(DeleteFromRoll),
             Form,
@@ -651,6 +663,10 @@ fn request(
             format!("school_id={school}&deletion_id={}&reason=walk", Uuid::nil())
         }
         "/api/fn/roll/return-sent" => format!("school_id={school}&deletion_id={}", Uuid::nil()),
+        // The walk's pupil has no run of unexplained absence: no notice is due (404, 422).
+        "/api/fn/roll/ten-day" | "/api/fn/roll/ten-day-sent" => {
+            format!("school_id={school}&pupil_id={pupil}")
+        }
         "/api/fn/penalty-notices/improve" => format!(
             "school_id={school}&pupil_id={pupil}&contact_id=&improvement_ends_on=2026-12-18&support_offered=walk"
         ),
@@ -820,7 +836,9 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         | "/api/fn/cases/close"
         | "/api/fn/cases/add-task"
         | "/api/fn/cases/task-done" => Some(StatusCode::UNPROCESSABLE_ENTITY),
-        "/api/fn/leave/one" | "/api/fn/meetings/case" => Some(StatusCode::NOT_FOUND),
+        "/api/fn/leave/one" | "/api/fn/meetings/case" | "/api/fn/roll/ten-day" => {
+            Some(StatusCode::NOT_FOUND)
+        }
         "/api/fn/meetings/arrange" | "/api/fn/meetings/record" | "/api/fn/meetings/plan" => {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
@@ -844,6 +862,7 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         | "/api/fn/roll/delete"
         | "/api/fn/roll/cancel"
         | "/api/fn/roll/return-sent"
+        | "/api/fn/roll/ten-day-sent"
         | "/api/fn/penalty-notices/improve"
         | "/api/fn/penalty-notices/issue"
         | "/api/fn/penalty-notices/paid"

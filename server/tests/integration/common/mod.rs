@@ -157,3 +157,16 @@ pub async fn sign_in(app: &TestApp, email: &str) -> (reqwest::Client, String) {
     let body: serde_json::Value = response.json().await.unwrap();
     (client, body["csrf_token"].as_str().unwrap().to_string())
 }
+
+/// The signed-in view of the staff member with this email.
+pub async fn viewer_by_email(pool: &PgPool, email: &str) -> app::auth::Viewer {
+    let id: uuid::Uuid = sqlx::query_scalar("select id from staff where email = $1")
+        .bind(email)
+        .fetch_one(pool)
+        .await
+        .unwrap();
+    app::auth::queries::viewer_for_staff(pool, id)
+        .await
+        .unwrap()
+        .unwrap()
+}
