@@ -20,6 +20,8 @@ pub mod late_door;
 pub mod leave;
 pub mod letters;
 pub mod meetings;
+#[cfg(feature = "ssr")]
+pub mod pdf;
 pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;

@@ -4,6 +4,7 @@
 mod attendance;
 mod auth;
 pub mod error;
+mod evidence;
 mod first_day_calling;
 mod health;
 mod late_arrivals;
@@ -58,6 +59,7 @@ pub fn router(state: AppState) -> Router {
         .merge(reports::router())
         .merge(late_arrivals::router())
         .merge(letters::router())
+        .merge(evidence::router())
         .merge(first_day_calling::router())
         .merge(sync::router())
         .split_for_parts();

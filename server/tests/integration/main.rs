@@ -7,6 +7,7 @@ mod common;
 mod auth;
 mod calling;
 mod cases;
+mod evidence;
 mod foundation;
 mod import;
 mod late_arrivals;

@@ -280,6 +280,12 @@ fn calls() -> Vec<Call> {
             None,
         ),
         call(
+            Method::GET,
+            "/api/schools/{school_id}/cases/{case_id}/evidence-pack",
+            AtEither(WorkCases, ViewReports),
+            None,
+        ),
+        call(
             Method::POST,
             "/api/fn/letters/templates",
             AtEither(WorkCases, ViewReports),
@@ -527,6 +533,7 @@ fn request(
         .replace("{school_id}", &school.to_string())
         .replace("{token_id}", &token_id.to_string())
         .replace("{letter_id}", &Uuid::nil().to_string())
+        .replace("{case_id}", &Uuid::nil().to_string())
         .replace("{trust_id}", &trust_id.to_string())
         .replace("{month}", "2026-11")
         .replace(
@@ -760,9 +767,9 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/visits/plan" | "/api/fn/visits/save-record" => {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        "/api/schools/{school_id}/letters/{letter_id}/pdf" | "/api/fn/letters/one" => {
-            Some(StatusCode::NOT_FOUND)
-        }
+        "/api/schools/{school_id}/letters/{letter_id}/pdf"
+        | "/api/schools/{school_id}/cases/{case_id}/evidence-pack"
+        | "/api/fn/letters/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/letters/save-template"
         | "/api/fn/letters/generate"
         | "/api/fn/letters/batch"
