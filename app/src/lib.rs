@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod calling;
 pub mod cases;
+pub mod certificates;
 pub mod components;
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -108,6 +109,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/late-arrivals") view=late_door::office::LateArrivalsPage />
                     <Route path=path!("/cases") view=cases::CasesPage />
                     <Route path=path!("/cases/:id") view=cases::CasePage />
+                    <Route path=path!("/certificates") view=certificates::CertificatesPage />
                     <Route path=path!("/letters") view=letters::LettersPage />
                     <Route path=path!("/letters/:id") view=letters::LetterPage />
                     <Route path=path!("/calling") view=calling::CallingPage />

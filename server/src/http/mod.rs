@@ -3,6 +3,7 @@
 
 mod attendance;
 mod auth;
+mod certificates;
 pub mod error;
 mod evidence;
 mod first_day_calling;
@@ -60,6 +61,7 @@ pub fn router(state: AppState) -> Router {
         .merge(late_arrivals::router())
         .merge(letters::router())
         .merge(evidence::router())
+        .merge(certificates::router())
         .merge(first_day_calling::router())
         .merge(sync::router())
         .split_for_parts();

@@ -7,6 +7,7 @@ mod common;
 mod auth;
 mod calling;
 mod cases;
+mod certificates;
 mod evidence;
 mod foundation;
 mod import;
