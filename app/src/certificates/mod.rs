@@ -89,13 +89,20 @@ pub fn pdf_href(
     from: NaiveDate,
     to: NaiveDate,
     kind: &str,
-    top: &str,
-    min_points: &str,
+    top: Option<usize>,
+    min_points: Option<f64>,
 ) -> String {
+    let kind = if kind == "improved" {
+        "improved"
+    } else {
+        "full"
+    };
     format!(
         "/api/schools/{school_id}/certificates.pdf?from={from}&to={to}&kind={kind}&top={}&min_points={}",
-        top.trim(),
-        min_points.trim()
+        top.map(|top| top.to_string()).unwrap_or_default(),
+        min_points
+            .map(|points| points.to_string())
+            .unwrap_or_default()
     )
 }
 

@@ -114,7 +114,14 @@ fn Certificates(viewer: Viewer) -> impl IntoView {
                 {move || Suspend::new(async move {
                     match list.await {
                         Ok(Some((school_id, asked, list))) => {
-                            let href = pdf_href(school_id, asked.from, asked.to, &asked.kind, &asked.top, &asked.min_points);
+                            let href = pdf_href(
+                                school_id,
+                                asked.from,
+                                asked.to,
+                                &asked.kind,
+                                asked.top.trim().parse().ok(),
+                                asked.min_points.trim().parse().ok(),
+                            );
                             view! { <Recipients list href /> }.into_any()
                         }
                         Ok(None) => view! {
