@@ -11,6 +11,7 @@ pub mod audit;
 pub mod auth;
 pub mod calling;
 pub mod cases;
+pub mod certificates;
 pub mod components;
 pub mod domain;
 #[cfg(feature = "ssr")]
@@ -20,6 +21,8 @@ pub mod late_door;
 pub mod leave;
 pub mod letters;
 pub mod meetings;
+#[cfg(feature = "ssr")]
+pub mod pdf;
 pub mod penalty_notices;
 pub mod pupils;
 pub mod registers;
@@ -107,6 +110,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/late-arrivals") view=late_door::office::LateArrivalsPage />
                     <Route path=path!("/cases") view=cases::CasesPage />
                     <Route path=path!("/cases/:id") view=cases::CasePage />
+                    <Route path=path!("/certificates") view=certificates::CertificatesPage />
                     <Route path=path!("/letters") view=letters::LettersPage />
                     <Route path=path!("/letters/:id") view=letters::LetterPage />
                     <Route path=path!("/calling") view=calling::CallingPage />

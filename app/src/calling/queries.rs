@@ -826,3 +826,66 @@ pub async fn record_reason(
     tx.commit().await?;
     Ok(Ok(()))
 }
+
+#[derive(sqlx::FromRow)]
+struct TimelineRow {
+    session_date: NaiveDate,
+    contact_name: String,
+    method: String,
+    outcome: String,
+    note: String,
+    reason_code: Option<String>,
+    recorded_by: Option<String>,
+    recorded_at: DateTime<Utc>,
+}
+
+/// The pupil's contact attempts (first-day calling) as entries of a case's timeline, oldest
+/// first: how, whom, what came of it, the note and any reason set on the register.
+pub async fn timeline(
+    pool: &PgPool,
+    school_id: Uuid,
+    pupil_id: Uuid,
+) -> Result<Vec<crate::cases::CaseEvent>, sqlx::Error> {
+    let rows: Vec<TimelineRow> = sqlx::query_as(
+        "select a.session_date, a.contact_name, a.method, a.outcome, a.note, a.reason_code,
+                s.display_name as recorded_by, a.recorded_at
+         from contact_attempts a left join staff s on s.id = a.recorded_by
+         where a.school_id = $1 and a.pupil_id = $2
+         order by a.recorded_at, a.id",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .fetch_all(pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|row| {
+            let mut summary = format!(
+                "{} (first-day calling for {})",
+                super::method_label(&row.method),
+                row.session_date.format("%a %-d %b %Y")
+            );
+            if !row.contact_name.is_empty() {
+                summary.push_str(&format!(" to {}", row.contact_name));
+            }
+            summary.push_str(&format!(": {}.", super::outcome_label(&row.outcome)));
+            if !row.note.is_empty() {
+                summary.push_str(&format!(" Note: {}", row.note));
+            }
+            if let Some(code) = &row.reason_code {
+                summary.push_str(&format!(" Reason recorded on the register: {code}."));
+            }
+            crate::cases::CaseEvent {
+                id: 0,
+                kind: "contact_attempt".to_string(),
+                at: row.recorded_at,
+                by_name: row.recorded_by,
+                summary,
+                detail: serde_json::Value::Null,
+                safeguarding: false,
+                answered: false,
+                answers_id: None,
+            }
+        })
+        .collect())
+}

@@ -11,6 +11,7 @@
 // `#[server]` cannot take an `allow` on the function itself.
 #![allow(clippy::too_many_arguments)]
 
+pub mod evidence;
 pub mod pages;
 #[cfg(feature = "ssr")]
 pub mod queries;

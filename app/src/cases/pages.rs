@@ -267,6 +267,7 @@ fn CaseView(
         <div class="page-head">
             <h1>{case.pupil_name.clone()}</h1>
             <A href=format!("/cases?school={school_id}")>"Back to cases"</A>
+            <a class="button" href=super::evidence::evidence_pack_href(school_id, case.id) download="" rel="external" data-testid="evidence-pack">"Download evidence pack"</a>
         </div>
         <dl class="case-facts" data-testid="case-facts">
             <dt>"Form"</dt><dd>{case.form.clone()}</dd>

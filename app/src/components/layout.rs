@@ -79,6 +79,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::ViewReports],
     },
     NavItem {
+        href: "/certificates",
+        label: "Certificates",
+        permissions: &[Permission::WorkCases, Permission::ViewReports],
+    },
+    NavItem {
         href: "/late-door",
         label: "Late door",
         permissions: &[Permission::RecordLateArrivals],

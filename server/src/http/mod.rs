@@ -3,7 +3,9 @@
 
 mod attendance;
 mod auth;
+mod certificates;
 pub mod error;
+mod evidence;
 mod first_day_calling;
 mod health;
 mod late_arrivals;
@@ -58,6 +60,8 @@ pub fn router(state: AppState) -> Router {
         .merge(reports::router())
         .merge(late_arrivals::router())
         .merge(letters::router())
+        .merge(evidence::router())
+        .merge(certificates::router())
         .merge(first_day_calling::router())
         .merge(sync::router())
         .split_for_parts();

@@ -7,6 +7,8 @@ mod common;
 mod auth;
 mod calling;
 mod cases;
+mod certificates;
+mod evidence;
 mod foundation;
 mod import;
 mod late_arrivals;

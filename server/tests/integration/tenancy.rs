@@ -316,6 +316,24 @@ fn calls() -> Vec<Call> {
             None,
         ),
         call(
+            Method::GET,
+            "/api/schools/{school_id}/cases/{case_id}/evidence-pack",
+            AtEither(WorkCases, ViewReports),
+            None,
+        ),
+        call(
+            Method::GET,
+            "/api/schools/{school_id}/certificates.pdf",
+            AtEither(WorkCases, ViewReports),
+            None,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/certificates/list",
+            AtEither(WorkCases, ViewReports),
+            Form,
+        ),
+        call(
             Method::POST,
             "/api/fn/letters/templates",
             AtEither(WorkCases, ViewReports),
@@ -579,6 +597,7 @@ fn request(
         .replace("{school_id}", &school.to_string())
         .replace("{token_id}", &token_id.to_string())
         .replace("{letter_id}", &Uuid::nil().to_string())
+        .replace("{case_id}", &Uuid::nil().to_string())
         .replace("{trust_id}", &trust_id.to_string())
         .replace("{month}", "2026-11")
         .replace(
@@ -594,6 +613,8 @@ fn request(
             || call.template.contains("/reports/")
         {
             "?from=2026-11-23&to=2026-11-27".to_string()
+        } else if call.template.ends_with("/certificates.pdf") {
+            "?from=2026-11-23&to=2026-11-27&kind=full".to_string()
         } else if call.template == "/api/sync/pull" {
             format!("?device_id={device}")
         } else {
@@ -628,6 +649,9 @@ fn request(
             format!("school_id={school}&dsl_alert_minutes=60&home_visit_minutes=120")
         }
         "/api/fn/cases/list" => format!("school_id={school}&mine=false"),
+        "/api/fn/certificates/list" => {
+            format!("school_id={school}&from=2026-11-23&to=2026-11-27&kind=improved&top=3")
+        }
         "/api/fn/cases/save-policy" => format!(
             "school_id={school}&letter_below=95&meeting_below=92&plan_below=90&referral_at_or_below=50&penalty_sessions=10&penalty_school_weeks=10&cme_days=10"
         ),
@@ -849,9 +873,9 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         "/api/fn/visits/plan" | "/api/fn/visits/save-record" => {
             Some(StatusCode::UNPROCESSABLE_ENTITY)
         }
-        "/api/schools/{school_id}/letters/{letter_id}/pdf" | "/api/fn/letters/one" => {
-            Some(StatusCode::NOT_FOUND)
-        }
+        "/api/schools/{school_id}/letters/{letter_id}/pdf"
+        | "/api/schools/{school_id}/cases/{case_id}/evidence-pack"
+        | "/api/fn/letters/one" => Some(StatusCode::NOT_FOUND),
         "/api/fn/letters/save-template"
         | "/api/fn/letters/generate"
         | "/api/fn/letters/batch"
