@@ -456,9 +456,9 @@ fn Notice(notice: super::TenDayNotice) -> impl IntoView {
                                 {format!(
                                     "{}: {} {} — {}{}",
                                     attempt.recorded_at.format("%-d %b %Y %H:%M"),
-                                    attempt.method,
+                                    crate::calling::method_label(&attempt.method),
                                     attempt.contact_name,
-                                    attempt.outcome.replace('_', " "),
+                                    crate::calling::outcome_label(&attempt.outcome),
                                     if attempt.note.is_empty() { String::new() } else { format!(": {}", attempt.note) },
                                 )}
                             </li>
