@@ -51,16 +51,56 @@ fn Roll(viewer: Viewer) -> impl IntoView {
         cancel: ServerAction::new(),
         sent: ServerAction::new(),
     };
+    // The list reloads only after a change was saved: a refused one keeps the form as typed.
+    let saved = RwSignal::new(0usize);
+    let count_if_saved = move |ok: bool| {
+        if ok {
+            saved.update(|n| *n += 1);
+        }
+    };
+    // Each completed action bumps its version once; its value says whether it was saved.
+    Effect::new(move |_| {
+        actions.notice_sent.version().get();
+        count_if_saved(
+            actions
+                .notice_sent
+                .value()
+                .get_untracked()
+                .is_some_and(|r| r.is_ok()),
+        );
+    });
+    Effect::new(move |_| {
+        actions.delete.version().get();
+        count_if_saved(
+            actions
+                .delete
+                .value()
+                .get_untracked()
+                .is_some_and(|r| r.is_ok()),
+        );
+    });
+    Effect::new(move |_| {
+        actions.cancel.version().get();
+        count_if_saved(
+            actions
+                .cancel
+                .value()
+                .get_untracked()
+                .is_some_and(|r| r.is_ok()),
+        );
+    });
+    Effect::new(move |_| {
+        actions.sent.version().get();
+        count_if_saved(
+            actions
+                .sent
+                .value()
+                .get_untracked()
+                .is_some_and(|r| r.is_ok()),
+        );
+    });
     let list = Resource::new(
-        move || {
-            (
-                school.get().map(|s| s.id),
-                actions.notice_sent.version().get(),
-                actions.delete.version().get(),
-                actions.cancel.version().get(),
-                actions.sent.version().get(),
-            )
-        },
+        move || (school.get().map(|s| s.id), saved.get()),
         |(id, ..)| async move {
             match id {
                 Some(id) => load_roll_changes(id).await.map(Some),
@@ -282,7 +322,9 @@ fn DeletionRow(
                         <button type="submit" class="quiet">"Mark return sent"</button>
                     </ActionForm>
                 })}
-                {(!may_send && deletion.return_sent_on.is_none()).then_some("Not sent")}
+                {(!may_send && deletion.return_sent_on.is_none()).then_some(
+                    if standing == Standing::Cancelled { "Not needed: cancelled" } else { "Not sent" },
+                )}
             </td>
         </tr>
     }
@@ -300,6 +342,21 @@ fn NewDeletion(list: RollChanges, actions: Actions) -> impl IntoView {
             .and_then(|r| r.err())
             .map(|e| error_message(&e))
     };
+    // Cleared once a deletion is recorded; a refused one keeps what was typed.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        actions.delete.version().get();
+        if actions
+            .delete
+            .value()
+            .get_untracked()
+            .is_some_and(|r| r.is_ok())
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+            ground.set(DeletionGround::AnotherSchool);
+        }
+    });
     let today = list.today.to_string();
     let notice_max = today.clone();
     view! {
@@ -308,7 +365,7 @@ fn NewDeletion(list: RollChanges, actions: Actions) -> impl IntoView {
             <Show when=move || error().is_some()>
                 <p class="error" role="alert" data-testid="deletion-error">{error}</p>
             </Show>
-            <ActionForm action=actions.delete attr:class="roll-form" attr:data-testid="new-deletion">
+            <ActionForm action=actions.delete node_ref=form attr:class="roll-form" attr:data-testid="new-deletion">
                 <input type="hidden" name="school_id" value=list.school_id.to_string() />
                 <label>"Pupil"
                     <select name="pupil_id" required>

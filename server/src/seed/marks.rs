@@ -273,6 +273,39 @@ pub fn pupil_marks(
     marks
 }
 
+/// School days the demo's missing pupil has been away without a word.
+pub const MISSING_DAYS: usize = 12;
+
+/// The pupil of each school whose family has not been heard from for the last `MISSING_DAYS`
+/// school days, so the demo has a child missing education to follow up: the oldest year's
+/// last pupil who has been on roll all along, if the year is that far in.
+pub fn missing_pupil(pupils: &[Pupil], registers: &Registers) -> Option<usize> {
+    if registers.days.len() < MISSING_DAYS {
+        return None;
+    }
+    let window_start = registers.days[registers.days.len() - MISSING_DAYS];
+    pupils
+        .iter()
+        .enumerate()
+        .filter(|(_, pupil)| pupil.left_on.is_none() && pupil.admitted_on < window_start)
+        .max_by_key(|(_, pupil)| (pupil.nc_year, pupil.id))
+        .map(|(index, _)| index)
+}
+
+/// Every session of the last `MISSING_DAYS` school days absent: N while the school still has
+/// five school days to find a reason, O before that.
+pub fn gone_missing(marks: &mut [(NaiveDate, [Mark; 2])], registers: &Registers) {
+    let from = marks.len().saturating_sub(MISSING_DAYS);
+    for (day, pair) in &mut marks[from..] {
+        let code = if registers.pending.contains(day) {
+            "N"
+        } else {
+            "O"
+        };
+        *pair = [Mark::code(code), Mark::code(code)];
+    }
+}
+
 /// Late, but before the register closed: mostly a few minutes.
 fn late(rng: &mut impl Rng, minutes: Range<i32>) -> Mark {
     let spread: f64 = rng.random();

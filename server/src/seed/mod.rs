@@ -527,6 +527,7 @@ fn make_marks(
             register_open_minutes: school.register_open_minutes,
         };
         let school_id = school.id.to_string();
+        let missing = marks::missing_pupil(&school.pupils, &registers);
         let mut pupil_order: Vec<usize> = (0..school.pupils.len()).collect();
         pupil_order.sort_by_key(|&index| school.pupils[index].id);
         for pupil_index in pupil_order {
@@ -535,7 +536,11 @@ fn make_marks(
             let mut rng = ChaCha8Rng::seed_from_u64(derive_seed(seed, 4, stream));
             let pupil_id = pupil.id.to_string();
             let trip_days = &school.forms[pupil.form].trip_days;
-            for (day, pair) in marks::pupil_marks(&mut rng, &registers, pupil, trip_days) {
+            let mut pupil_marks = marks::pupil_marks(&mut rng, &registers, pupil, trip_days);
+            if missing == Some(pupil_index) {
+                marks::gone_missing(&mut pupil_marks, &registers);
+            }
+            for (day, pair) in pupil_marks {
                 for (session, mark) in ["AM", "PM"].into_iter().zip(pair) {
                     rows.text(&school_id)
                         .text(&pupil_id)
