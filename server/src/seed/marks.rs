@@ -288,7 +288,8 @@ pub fn missing_pupil(pupils: &[Pupil], registers: &Registers) -> Option<usize> {
         .iter()
         .enumerate()
         .filter(|(_, pupil)| pupil.left_on.is_none() && pupil.admitted_on < window_start)
-        .max_by_key(|(_, pupil)| (pupil.nc_year, pupil.id))
+        // By UPN, not id: ids are random, and the same seed must pick the same pupil.
+        .max_by_key(|(_, pupil)| (pupil.nc_year, &pupil.upn))
         .map(|(index, _)| index)
 }
 
