@@ -65,6 +65,17 @@ pub fn pool() -> Result<PgPool, ServerFnError> {
     use_context::<PgPool>().ok_or_else(|| ServerFnError::new("the server has no database pool"))
 }
 
+/// The school's today in its own time zone; 404 for a school that does not exist.
+pub async fn school_today(
+    pool: &PgPool,
+    school_id: uuid::Uuid,
+) -> Result<chrono::NaiveDate, ServerFnError> {
+    crate::school::queries::today_at(pool, school_id)
+        .await
+        .map_err(internal)?
+        .ok_or_else(|| not_found("There is no such school."))
+}
+
 pub fn cookie_policy() -> CookiePolicy {
     use_context::<CookiePolicy>().unwrap_or(CookiePolicy { secure: true })
 }

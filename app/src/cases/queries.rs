@@ -614,22 +614,46 @@ pub async fn add_task(
     .bind(staff_id)
     .fetch_one(&mut *tx)
     .await?;
-    sqlx::query(
-        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
-         values ($1, $2, 'task', $3, $4, $5)",
+    add_event(
+        &mut tx,
+        school_id,
+        task.case_id,
+        "task",
+        Some(staff_id),
+        &format!(
+            "Task for {name}, due {}: {title}",
+            task.due_on.format("%-d %b %Y")
+        ),
+        serde_json::json!({ "task_id": task_id }),
     )
-    .bind(school_id)
-    .bind(task.case_id)
-    .bind(staff_id)
-    .bind(format!(
-        "Task for {name}, due {}: {title}",
-        task.due_on.format("%-d %b %Y")
-    ))
-    .bind(serde_json::json!({ "task_id": task_id }))
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(Ok(()))
+}
+
+/// Adds one entry to a case's timeline, by a person (or by the engine, with `None`).
+pub async fn add_event(
+    conn: &mut sqlx::PgConnection,
+    school_id: Uuid,
+    case_id: Uuid,
+    kind: &str,
+    by: Option<Uuid>,
+    summary: &str,
+    detail: serde_json::Value,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
+         values ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(school_id)
+    .bind(case_id)
+    .bind(kind)
+    .bind(by)
+    .bind(summary)
+    .bind(detail)
+    .execute(conn)
+    .await?;
+    Ok(())
 }
 
 /// Marks a task done (once); on the case's timeline.
@@ -662,16 +686,15 @@ pub async fn task_done(
     .bind(staff_id)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
-         values ($1, $2, 'task_done', $3, $4, $5)",
+    add_event(
+        &mut tx,
+        school_id,
+        case_id,
+        "task_done",
+        Some(staff_id),
+        &format!("Task done: {title}"),
+        serde_json::json!({ "task_id": task_id }),
     )
-    .bind(school_id)
-    .bind(case_id)
-    .bind(staff_id)
-    .bind(format!("Task done: {title}"))
-    .bind(serde_json::json!({ "task_id": task_id }))
-    .execute(&mut *tx)
     .await?;
     tx.commit().await?;
     Ok(Ok(()))
@@ -906,16 +929,15 @@ pub async fn reassign(
         .execute(&mut *tx)
         .await?;
     let detail = serde_json::json!({ "from": before, "to": owner_id });
-    sqlx::query(
-        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
-         values ($1, $2, 'reassigned', $3, $4, $5)",
+    add_event(
+        &mut tx,
+        school_id,
+        case_id,
+        "reassigned",
+        Some(staff_id),
+        &format!("Case passed to {name}."),
+        detail.clone(),
     )
-    .bind(school_id)
-    .bind(case_id)
-    .bind(staff_id)
-    .bind(format!("Case passed to {name}."))
-    .bind(&detail)
-    .execute(&mut *tx)
     .await?;
     audit::record(
         &mut *tx,
@@ -966,16 +988,15 @@ pub async fn close(
     .bind(reason)
     .execute(&mut *tx)
     .await?;
-    sqlx::query(
-        "insert into case_events (school_id, case_id, kind, by_staff_id, summary, detail)
-         values ($1, $2, 'closed', $3, $4, $5)",
+    add_event(
+        &mut tx,
+        school_id,
+        case_id,
+        "closed",
+        Some(staff_id),
+        &format!("Case closed: {reason}"),
+        serde_json::json!({ "reason": reason }),
     )
-    .bind(school_id)
-    .bind(case_id)
-    .bind(staff_id)
-    .bind(format!("Case closed: {reason}"))
-    .bind(serde_json::json!({ "reason": reason }))
-    .execute(&mut *tx)
     .await?;
     audit::record(
         &mut *tx,

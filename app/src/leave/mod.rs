@@ -131,22 +131,13 @@ fn require_use(school_id: Uuid) -> Result<Viewer, ServerFnError> {
     }
 }
 
-#[cfg(feature = "ssr")]
-async fn school_today(pool: &sqlx::PgPool, school_id: Uuid) -> Result<NaiveDate, ServerFnError> {
-    use crate::auth::server;
-    crate::school::queries::today_at(pool, school_id)
-        .await
-        .map_err(server::internal)?
-        .ok_or_else(|| server::not_found("There is no such school."))
-}
-
 /// The school's requests and the pupils to choose from.
 #[server(prefix = "/api/fn", endpoint = "leave/list")]
 pub async fn load_leave(school_id: Uuid) -> Result<LeaveList, ServerFnError> {
     use crate::auth::server;
     let viewer = require_use(school_id)?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     Ok(LeaveList {
         school_id,
         today,
@@ -208,7 +199,7 @@ pub async fn record_leave_request(
         received_on,
     };
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::record_request(&pool, viewer.staff_id, school_id, &request, today)
         .await
         .map_err(server::internal)?

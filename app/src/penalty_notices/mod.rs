@@ -93,15 +93,6 @@ pub fn may_read(viewer: &Viewer, school_id: Uuid) -> bool {
 }
 
 #[cfg(feature = "ssr")]
-async fn school_today(pool: &sqlx::PgPool, school_id: Uuid) -> Result<NaiveDate, ServerFnError> {
-    use crate::auth::server;
-    crate::school::queries::today_at(pool, school_id)
-        .await
-        .map_err(server::internal)?
-        .ok_or_else(|| server::not_found("There is no such school."))
-}
-
-#[cfg(feature = "ssr")]
 fn parse_id(value: &str, missing: &str) -> Result<Uuid, ServerFnError> {
     Uuid::parse_str(value.trim()).map_err(|_| crate::auth::server::invalid(missing))
 }
@@ -115,7 +106,7 @@ pub async fn load_penalty_book(school_id: Uuid) -> Result<PenaltyBook, ServerFnE
         server::require(Permission::WorkCases, school_id)?;
     }
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     let internal = server::internal;
     Ok(PenaltyBook {
         school_id,
@@ -146,7 +137,7 @@ pub async fn issue_notice_to_improve(
     let viewer = server::require(Permission::WorkCases, school_id)?;
     let contact_id = parse_id(&contact_id, "Choose the parent or carer.")?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::issue_notice_to_improve(
         &pool,
         viewer.staff_id,
@@ -175,7 +166,7 @@ pub async fn issue_penalty_notice(
     let viewer = server::require(Permission::WorkCases, school_id)?;
     let contact_id = parse_id(&contact_id, "Choose the parent or carer.")?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::issue_penalty_notice(
         &pool,
         viewer.staff_id,
@@ -202,7 +193,7 @@ pub async fn record_penalty_payment(
     let viewer = server::require(Permission::WorkCases, school_id)?;
     let pence = parse_pounds(&amount).map_err(server::invalid)?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::record_payment(
         &pool,
         viewer.staff_id,
@@ -227,7 +218,7 @@ pub async fn withdraw_penalty_notice(
     use crate::auth::server;
     let viewer = server::require(Permission::WorkCases, school_id)?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::withdraw(&pool, viewer.staff_id, school_id, notice_id, &reason, today)
         .await
         .map_err(server::internal)?

@@ -153,15 +153,6 @@ pub fn may_read(viewer: &Viewer, school_id: Uuid) -> bool {
         || viewer.can(Permission::DeleteFromRoll, school_id)
 }
 
-#[cfg(feature = "ssr")]
-async fn school_today(pool: &sqlx::PgPool, school_id: Uuid) -> Result<NaiveDate, ServerFnError> {
-    use crate::auth::server;
-    crate::school::queries::today_at(pool, school_id)
-        .await
-        .map_err(server::internal)?
-        .ok_or_else(|| server::not_found("There is no such school."))
-}
-
 /// The school's deletions and the pupils on roll.
 #[server(prefix = "/api/fn", endpoint = "roll/list")]
 pub async fn load_roll_changes(school_id: Uuid) -> Result<RollChanges, ServerFnError> {
@@ -171,7 +162,7 @@ pub async fn load_roll_changes(school_id: Uuid) -> Result<RollChanges, ServerFnE
         server::require(Permission::DeleteFromRoll, school_id)?;
     }
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     let cme_days = crate::cases::queries::policy(&pool, school_id)
         .await
         .map_err(server::internal)?
@@ -206,7 +197,7 @@ pub async fn load_ten_day_notice(
         server::require(Permission::DeleteFromRoll, school_id)?;
     }
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::ten_day_notice(&pool, &viewer, school_id, pupil_id, today)
         .await
         .map_err(server::internal)?
@@ -223,7 +214,7 @@ pub async fn ten_day_notice_sent(school_id: Uuid, pupil_id: Uuid) -> Result<(), 
     use crate::auth::server;
     let viewer = server::require(Permission::WorkCases, school_id)?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     let cme_days = crate::cases::queries::policy(&pool, school_id)
         .await
         .map_err(server::internal)?
@@ -272,7 +263,7 @@ pub async fn delete_from_roll(
         note,
     };
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::record_deletion(&pool, viewer.staff_id, school_id, &deletion, today)
         .await
         .map_err(server::internal)?
@@ -290,7 +281,7 @@ pub async fn cancel_deletion(
     use crate::auth::server;
     let viewer = server::require(Permission::DeleteFromRoll, school_id)?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::cancel_deletion(
         &pool,
         viewer.staff_id,
@@ -310,7 +301,7 @@ pub async fn deletion_return_sent(school_id: Uuid, deletion_id: Uuid) -> Result<
     use crate::auth::server;
     let viewer = server::require(Permission::DeleteFromRoll, school_id)?;
     let pool = server::pool()?;
-    let today = school_today(&pool, school_id).await?;
+    let today = server::school_today(&pool, school_id).await?;
     queries::return_sent(&pool, viewer.staff_id, school_id, deletion_id, today)
         .await
         .map_err(server::internal)?
