@@ -5,6 +5,7 @@
 
 #![recursion_limit = "256"]
 
+pub mod arrangements;
 pub mod attendance;
 #[cfg(feature = "ssr")]
 pub mod audit;
@@ -118,6 +119,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/leave/:id") view=leave::LeaveDecisionPage />
                     <Route path=path!("/penalty-notices") view=penalty_notices::PenaltyNoticesPage />
                     <Route path=path!("/roll") view=roll::RollPage />
+                    <Route path=path!("/arrangements") view=arrangements::ArrangementsPage />
                     <Route path=path!("/roll/ten-day/:pupil_id") view=roll::TenDayNoticePage />
                     <Route path=path!("/visits") view=visits::VisitsPage />
                     <Route path=path!("/visits/:id") view=visits::VisitPage />

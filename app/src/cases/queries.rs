@@ -656,6 +656,30 @@ pub async fn add_event(
     Ok(())
 }
 
+/// Adds an entry to the pupil's open case, if they have one (leaving the roll, an arrangement).
+pub async fn add_event_on_open_case(
+    conn: &mut sqlx::PgConnection,
+    school_id: Uuid,
+    pupil_id: Uuid,
+    kind: &str,
+    by: Uuid,
+    summary: &str,
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into case_events (school_id, case_id, kind, by_staff_id, summary)
+         select school_id, id, $3, $4, $5 from cases
+         where school_id = $1 and pupil_id = $2 and closed_at is null",
+    )
+    .bind(school_id)
+    .bind(pupil_id)
+    .bind(kind)
+    .bind(by)
+    .bind(summary)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
 /// Marks a task done (once); on the case's timeline.
 pub async fn task_done(
     pool: &PgPool,

@@ -69,6 +69,11 @@ const NAV: &[NavItem] = &[
         permissions: &[Permission::WorkCases, Permission::DeleteFromRoll],
     },
     NavItem {
+        href: "/arrangements",
+        label: "Timetables and AP",
+        permissions: &[Permission::WorkCases],
+    },
+    NavItem {
         href: "/attendance",
         label: "Attendance",
         permissions: &[Permission::ViewReports],

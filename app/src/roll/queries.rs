@@ -224,7 +224,15 @@ pub async fn record_deletion(
         deletion.deleted_on.format("%-d %b %Y"),
         deletion.ground.label()
     );
-    on_open_case(&mut tx, staff_id, school_id, deletion.pupil_id, &summary).await?;
+    crate::cases::queries::add_event_on_open_case(
+        &mut tx,
+        school_id,
+        deletion.pupil_id,
+        "roll",
+        staff_id,
+        &summary,
+    )
+    .await?;
     audit::record(
         &mut *tx,
         Some(staff_id),
@@ -262,28 +270,6 @@ async fn set_last_day(
         .execute(&mut **tx)
         .await?;
     refresh_totals(tx, school_id, &[pupil_id], deleted_on).await
-}
-
-/// Puts the change on the timeline of the pupil's open case, if there is one.
-async fn on_open_case(
-    tx: &mut Transaction<'_, Postgres>,
-    staff_id: Uuid,
-    school_id: Uuid,
-    pupil_id: Uuid,
-    summary: &str,
-) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "insert into case_events (school_id, case_id, kind, by_staff_id, summary)
-         select school_id, id, 'roll', $3, $4 from cases
-         where school_id = $1 and pupil_id = $2 and closed_at is null",
-    )
-    .bind(school_id)
-    .bind(pupil_id)
-    .bind(staff_id)
-    .bind(summary)
-    .execute(&mut **tx)
-    .await?;
-    Ok(())
 }
 
 /// The deletion, locked, if it is this school's and not cancelled: (pupil, first day off).
@@ -342,11 +328,12 @@ pub async fn cancel_deletion(
     .execute(&mut *tx)
     .await?;
     set_last_day(&mut tx, school_id, pupil_id, deleted_on, false).await?;
-    on_open_case(
+    crate::cases::queries::add_event_on_open_case(
         &mut tx,
-        staff_id,
         school_id,
         pupil_id,
+        "roll",
+        staff_id,
         &format!("Stays on roll: the deletion was cancelled ({reason})"),
     )
     .await?;
@@ -680,11 +667,12 @@ pub async fn ten_day_notice_sent(
             "The notice for this run of absence was already sent.".to_string()
         ));
     }
-    on_open_case(
+    crate::cases::queries::add_event_on_open_case(
         &mut tx,
-        staff_id,
         school_id,
         pupil_id,
+        "roll",
+        staff_id,
         &format!(
             "Ten-day notice sent to the local authority: {} school days of unexplained absence since {}",
             run.len(),

@@ -4,6 +4,7 @@
 
 mod common;
 
+mod arrangements;
 mod auth;
 mod calling;
 mod cases;

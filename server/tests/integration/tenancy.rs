@@ -245,6 +245,24 @@ fn calls() -> Vec<Call> {
         call(Method::POST, "/api/fn/leave/taken", At(TakeRegisters), Form),
         call(
             Method::POST,
+            "/api/fn/arrangements/list",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/arrangements/add",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/arrangements/review",
+            At(WorkCases),
+            Form,
+        ),
+        call(
+            Method::POST,
             "/api/fn/roll/list",
             AtEither(WorkCases, DeleteFromRoll),
             Form,
@@ -687,6 +705,15 @@ fn request(
             format!("school_id={school}&deletion_id={}&reason=walk", Uuid::nil())
         }
         "/api/fn/roll/return-sent" => format!("school_id={school}&deletion_id={}", Uuid::nil()),
+        // A made-up pupil or arrangement is refused after the permission check (422).
+        "/api/fn/arrangements/add" => format!(
+            "school_id={school}&pupil_id={}&kind=reduced_timetable&starts_on=2099-01-05&ends_on=2099-01-30&review_on=2099-01-16&detail=walk&la_notified_on=",
+            Uuid::nil()
+        ),
+        "/api/fn/arrangements/review" => format!(
+            "school_id={school}&arrangement_id={}&note=walk&next_review_on=",
+            Uuid::nil()
+        ),
         // The walk's pupil has no run of unexplained absence: no notice is due (404, 422).
         "/api/fn/roll/ten-day" | "/api/fn/roll/ten-day-sent" => {
             format!("school_id={school}&pupil_id={pupil}")
@@ -887,6 +914,8 @@ fn public_refusal(call: &Call) -> Option<StatusCode> {
         | "/api/fn/roll/cancel"
         | "/api/fn/roll/return-sent"
         | "/api/fn/roll/ten-day-sent"
+        | "/api/fn/arrangements/add"
+        | "/api/fn/arrangements/review"
         | "/api/fn/penalty-notices/improve"
         | "/api/fn/penalty-notices/issue"
         | "/api/fn/penalty-notices/paid"
