@@ -40,6 +40,7 @@ test("an officer records a reduced timetable with its review, a school-arranged 
   await expect(timetable).toContainText("Reduced timetable (C2)");
   await expect(timetable).toContainText("Due ");
   await expect(timetable).toContainText("Local authority told");
+  await expect(form.getByLabel(/^The sessions attended/)).toHaveValue("");
 
   await pupil.selectOption({ label: second });
   await form.getByLabel("Arrangement").selectOption("ap_school");
@@ -50,8 +51,7 @@ test("an officer records a reduced timetable with its review, a school-arranged 
   await expect(placement).toContainText("Alternative provision arranged by the school (B)");
   await expect(placement).toContainText("Local authority not yet told");
 
-  await timetable.getByText("Record a review").click();
-  await timetable.getByLabel("What was decided").fill("Going well: one more afternoon a week");
+  await timetable.getByLabel("What the review decided").fill("Going well: one more afternoon a week");
   await timetable.getByLabel("Next review").fill(fromToday(18));
   await timetable.getByRole("button", { name: "Save the review" }).click();
   await expect(page.getByTestId("arrangement").filter({ hasText: firstName })).toContainText("Reviewed");

@@ -182,16 +182,13 @@ fn Row(
                     <span class="muted">{format!("Reviewed {}: {note}", short(on))}</span>
                 })}
                 {(!over).then(|| view! {
-                    <details class="arrangement-review">
-                        <summary>"Record a review"</summary>
-                        <ActionForm action=review attr:class="roll-form">
-                            <input type="hidden" name="school_id" value=school_id.to_string() />
-                            <input type="hidden" name="arrangement_id" value=arrangement.id.to_string() />
-                            <label>"What was decided" <textarea name="note" required maxlength="2000" rows="2"></textarea></label>
-                            <label>"Next review" <input type="date" name="next_review_on" max=arrangement.ends_on.to_string() /></label>
-                            <button type="submit" class="quiet">"Save the review"</button>
-                        </ActionForm>
-                    </details>
+                    <ActionForm action=review attr:class="arrangement-review">
+                        <input type="hidden" name="school_id" value=school_id.to_string() />
+                        <input type="hidden" name="arrangement_id" value=arrangement.id.to_string() />
+                        <label>"What the review decided" <textarea name="note" required maxlength="2000" rows="2"></textarea></label>
+                        <label>"Next review" <input type="date" name="next_review_on" max=arrangement.ends_on.to_string() /></label>
+                        <button type="submit" class="quiet">"Save the review"</button>
+                    </ActionForm>
                 })}
             </td>
         </tr>
@@ -206,6 +203,16 @@ fn NewArrangementForm(list: Arrangements, add: ServerAction<AddArrangement>) -> 
             .and_then(|r| r.err())
             .map(|e| error_message(&e))
     };
+    // Cleared once an arrangement is recorded; a refused one keeps what was typed.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        add.version().get();
+        if add.value().get_untracked().is_some_and(|r| r.is_ok())
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
     let today = list.today.to_string();
     view! {
         <section class="roll-new" aria-labelledby="arrangement-new-title">
@@ -213,7 +220,7 @@ fn NewArrangementForm(list: Arrangements, add: ServerAction<AddArrangement>) -> 
             <Show when=move || error().is_some()>
                 <p class="error" role="alert" data-testid="arrangement-error">{error}</p>
             </Show>
-            <ActionForm action=add attr:class="roll-form" attr:data-testid="new-arrangement">
+            <ActionForm action=add node_ref=form attr:class="roll-form" attr:data-testid="new-arrangement">
                 <input type="hidden" name="school_id" value=list.school_id.to_string() />
                 <label>"Pupil"
                     <select name="pupil_id" required>
