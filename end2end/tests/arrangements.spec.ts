@@ -56,5 +56,6 @@ test("an officer records a reduced timetable with its review, a school-arranged 
   await timetable.getByRole("button", { name: "Save the review" }).click();
   await expect(page.getByTestId("arrangement").filter({ hasText: firstName })).toContainText("Reviewed");
   await expect(page.getByTestId("arrangement").filter({ hasText: firstName })).toContainText("one more afternoon a week");
+  await expect(page.getByTestId("arrangement").filter({ hasText: firstName }).getByLabel("What the review decided")).toHaveValue("");
   await screenshot(page, testInfo, "arrangements");
 });

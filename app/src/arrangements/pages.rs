@@ -153,6 +153,16 @@ fn Row(
     } else {
         "planned"
     };
+    // Cleared once a review is saved; a refused one keeps what was typed.
+    let form = NodeRef::<leptos::html::Form>::new();
+    Effect::new(move |_| {
+        review.version().get();
+        if review.value().get_untracked().is_some_and(|r| r.is_ok())
+            && let Some(form) = form.get_untracked()
+        {
+            form.reset();
+        }
+    });
     let notified = match arrangement.la_notified_on {
         Some(on) => format!("Local authority told {}", short(on)),
         None => "Local authority not yet told".to_string(),
@@ -182,7 +192,7 @@ fn Row(
                     <span class="muted">{format!("Reviewed {}: {note}", short(on))}</span>
                 })}
                 {(!over).then(|| view! {
-                    <ActionForm action=review attr:class="arrangement-review">
+                    <ActionForm action=review node_ref=form attr:class="arrangement-review">
                         <input type="hidden" name="school_id" value=school_id.to_string() />
                         <input type="hidden" name="arrangement_id" value=arrangement.id.to_string() />
                         <label>"What the review decided" <textarea name="note" required maxlength="2000" rows="2"></textarea></label>
