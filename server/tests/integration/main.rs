@@ -6,6 +6,7 @@ mod common;
 
 mod arrangements;
 mod auth;
+mod backup;
 mod calling;
 mod cases;
 mod certificates;
