@@ -157,21 +157,6 @@ pub struct Arrangements {
     pub pupils: Vec<crate::roll::PupilOnRoll>,
 }
 
-#[cfg(feature = "ssr")]
-fn parse_date(text: &str, what: &str) -> Result<Option<NaiveDate>, ServerFnError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Ok(None);
-    }
-    NaiveDate::parse_from_str(text, "%Y-%m-%d")
-        .map(Some)
-        .map_err(|_| {
-            crate::auth::server::invalid(format!(
-                "{text:?} is not a date: give {what} as YYYY-MM-DD."
-            ))
-        })
-}
-
 /// The school's arrangements.
 #[server(prefix = "/api/fn", endpoint = "arrangements/list")]
 pub async fn load_arrangements(school_id: Uuid) -> Result<Arrangements, ServerFnError> {
@@ -211,14 +196,17 @@ pub async fn add_arrangement(
         kind: Kind::from_choice(&kind).ok_or_else(|| {
             server::invalid("Choose a reduced timetable or alternative provision.")
         })?,
-        starts_on: parse_date(&starts_on, "the first day")?
+        starts_on: server::optional_date(&starts_on, "the first day")?
             .ok_or_else(|| server::invalid("Give the first day."))?,
-        ends_on: parse_date(&ends_on, "the last day")?.ok_or_else(|| {
+        ends_on: server::optional_date(&ends_on, "the last day")?.ok_or_else(|| {
             server::invalid("Give the last day: the arrangement must be temporary.")
         })?,
-        review_on: parse_date(&review_on, "the review date")?,
+        review_on: server::optional_date(&review_on, "the review date")?,
         detail,
-        la_notified_on: parse_date(&la_notified_on, "the day the local authority was told")?,
+        la_notified_on: server::optional_date(
+            &la_notified_on,
+            "the day the local authority was told",
+        )?,
     };
     let pool = server::pool()?;
     let today = server::school_today(&pool, school_id).await?;
@@ -240,7 +228,7 @@ pub async fn review_arrangement(
 ) -> Result<(), ServerFnError> {
     use crate::auth::server;
     let viewer = server::require(Permission::WorkCases, school_id)?;
-    let next = parse_date(&next_review_on, "the next review date")?;
+    let next = server::optional_date(&next_review_on, "the next review date")?;
     let pool = server::pool()?;
     let today = server::school_today(&pool, school_id).await?;
     queries::review(

@@ -10,6 +10,7 @@ use super::{AddArrangement, Arrangement, Arrangements, ReviewArrangement, load_a
 use crate::{
     auth::Viewer,
     components::{
+        actions::on_success,
         errors::error_message,
         signed_in::{SchoolPicker, SignedIn, chosen_school},
     },
@@ -34,18 +35,9 @@ fn ArrangementsView(viewer: Viewer) -> impl IntoView {
     let review = ServerAction::<ReviewArrangement>::new();
     // The list reloads only after a change was saved: a refused one keeps the form as typed.
     let saved = RwSignal::new(0usize);
-    Effect::new(move |_| {
-        add.version().get();
-        if add.value().get_untracked().is_some_and(|r| r.is_ok()) {
-            saved.update(|n| *n += 1);
-        }
-    });
-    Effect::new(move |_| {
-        review.version().get();
-        if review.value().get_untracked().is_some_and(|r| r.is_ok()) {
-            saved.update(|n| *n += 1);
-        }
-    });
+    let reload = move || saved.update(|n| *n += 1);
+    on_success(*add, reload);
+    on_success(*review, reload);
     let list = Resource::new(
         move || (school.get().map(|s| s.id), saved.get()),
         |(id, _)| async move {
@@ -155,11 +147,8 @@ fn Row(
     };
     // Cleared once a review is saved; a refused one keeps what was typed.
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        review.version().get();
-        if review.value().get_untracked().is_some_and(|r| r.is_ok())
-            && let Some(form) = form.get_untracked()
-        {
+    on_success(*review, move || {
+        if let Some(form) = form.get_untracked() {
             form.reset();
         }
     });
@@ -215,11 +204,8 @@ fn NewArrangementForm(list: Arrangements, add: ServerAction<AddArrangement>) -> 
     };
     // Cleared once an arrangement is recorded; a refused one keeps what was typed.
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        add.version().get();
-        if add.value().get_untracked().is_some_and(|r| r.is_ok())
-            && let Some(form) = form.get_untracked()
-        {
+    on_success(*add, move || {
+        if let Some(form) = form.get_untracked() {
             form.reset();
         }
     });

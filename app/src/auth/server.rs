@@ -65,6 +65,22 @@ pub fn pool() -> Result<PgPool, ServerFnError> {
     use_context::<PgPool>().ok_or_else(|| ServerFnError::new("the server has no database pool"))
 }
 
+/// A date a form sent as YYYY-MM-DD; `None` when the field was left empty. `what` names the
+/// field in the error ("the first day off the roll").
+pub fn optional_date(text: &str, what: &str) -> Result<Option<chrono::NaiveDate>, ServerFnError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(None);
+    }
+    chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .map(Some)
+        .map_err(|_| {
+            invalid(format!(
+                "{text:?} is not a date: give {what} as YYYY-MM-DD."
+            ))
+        })
+}
+
 /// The school's today in its own time zone; 404 for a school that does not exist.
 pub async fn school_today(
     pool: &PgPool,

@@ -238,28 +238,18 @@ pub async fn delete_from_roll(
 ) -> Result<(), ServerFnError> {
     use crate::auth::server;
     let viewer = server::require(Permission::DeleteFromRoll, school_id)?;
-    let date = |text: &str, what: &str| -> Result<Option<NaiveDate>, ServerFnError> {
-        let text = text.trim();
-        if text.is_empty() {
-            return Ok(None);
-        }
-        NaiveDate::parse_from_str(text, "%Y-%m-%d")
-            .map(Some)
-            .map_err(|_| {
-                server::invalid(format!(
-                    "{text:?} is not a date: give {what} as YYYY-MM-DD."
-                ))
-            })
-    };
     let deletion = queries::NewDeletion {
         pupil_id: Uuid::parse_str(pupil_id.trim())
             .map_err(|_| server::invalid("Choose the pupil."))?,
         ground: DeletionGround::from_key(&ground)
             .ok_or_else(|| server::invalid("Choose the ground for the deletion."))?,
-        deleted_on: date(&deleted_on, "the first day off the roll")?
+        deleted_on: server::optional_date(&deleted_on, "the first day off the roll")?
             .ok_or_else(|| server::invalid("Give the first day off the roll."))?,
-        notice_on: date(&notice_on, "the date of the parent's notice")?,
-        cooling_off_until: date(&cooling_off_until, "the end of the cooling-off period")?,
+        notice_on: server::optional_date(&notice_on, "the date of the parent's notice")?,
+        cooling_off_until: server::optional_date(
+            &cooling_off_until,
+            "the end of the cooling-off period",
+        )?,
         note,
     };
     let pool = server::pool()?;

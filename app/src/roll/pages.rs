@@ -15,6 +15,7 @@ use super::{
 use crate::{
     auth::Viewer,
     components::{
+        actions::on_success,
         errors::error_message,
         signed_in::{SchoolPicker, SignedIn, chosen_school},
     },
@@ -53,52 +54,11 @@ fn Roll(viewer: Viewer) -> impl IntoView {
     };
     // The list reloads only after a change was saved: a refused one keeps the form as typed.
     let saved = RwSignal::new(0usize);
-    let count_if_saved = move |ok: bool| {
-        if ok {
-            saved.update(|n| *n += 1);
-        }
-    };
-    // Each completed action bumps its version once; its value says whether it was saved.
-    Effect::new(move |_| {
-        actions.notice_sent.version().get();
-        count_if_saved(
-            actions
-                .notice_sent
-                .value()
-                .get_untracked()
-                .is_some_and(|r| r.is_ok()),
-        );
-    });
-    Effect::new(move |_| {
-        actions.delete.version().get();
-        count_if_saved(
-            actions
-                .delete
-                .value()
-                .get_untracked()
-                .is_some_and(|r| r.is_ok()),
-        );
-    });
-    Effect::new(move |_| {
-        actions.cancel.version().get();
-        count_if_saved(
-            actions
-                .cancel
-                .value()
-                .get_untracked()
-                .is_some_and(|r| r.is_ok()),
-        );
-    });
-    Effect::new(move |_| {
-        actions.sent.version().get();
-        count_if_saved(
-            actions
-                .sent
-                .value()
-                .get_untracked()
-                .is_some_and(|r| r.is_ok()),
-        );
-    });
+    let reload = move || saved.update(|n| *n += 1);
+    on_success(*actions.notice_sent, reload);
+    on_success(*actions.delete, reload);
+    on_success(*actions.cancel, reload);
+    on_success(*actions.sent, reload);
     let list = Resource::new(
         move || (school.get().map(|s| s.id), saved.get()),
         |(id, ..)| async move {
@@ -344,15 +304,8 @@ fn NewDeletion(list: RollChanges, actions: Actions) -> impl IntoView {
     };
     // Cleared once a deletion is recorded; a refused one keeps what was typed.
     let form = NodeRef::<leptos::html::Form>::new();
-    Effect::new(move |_| {
-        actions.delete.version().get();
-        if actions
-            .delete
-            .value()
-            .get_untracked()
-            .is_some_and(|r| r.is_ok())
-            && let Some(form) = form.get_untracked()
-        {
+    on_success(*actions.delete, move || {
+        if let Some(form) = form.get_untracked() {
             form.reset();
             ground.set(DeletionGround::AnotherSchool);
         }
