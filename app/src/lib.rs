@@ -14,6 +14,7 @@ pub mod calling;
 pub mod cases;
 pub mod certificates;
 pub mod components;
+pub mod data_protection;
 pub mod domain;
 #[cfg(feature = "ssr")]
 pub mod exports;

@@ -4,7 +4,7 @@
 //! calling's deadlines are checked too: the DSL is alerted and a home visit proposed for pupils
 //! nobody reached. Both are idempotent (`app::cases::queries::evaluate_school`,
 //! `app::calling::queries::escalate`), so a run on a holiday, or two servers running at once,
-//! changes nothing twice.
+//! changes nothing twice. Once a day the retention policy is applied too (`crate::retention`).
 
 use std::time::Duration;
 
@@ -23,8 +23,18 @@ pub fn spawn_engine(pool: PgPool) -> tokio::task::JoinHandle<()> {
         let mut timer = tokio::time::interval(TICK);
         timer.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
         let mut last_full_run: Option<tokio::time::Instant> = None;
+        let mut last_retention: Option<tokio::time::Instant> = None;
         loop {
             timer.tick().await;
+            if last_retention.is_none_or(|at| at.elapsed() >= crate::retention::EVERY) {
+                match crate::retention::run(&pool, false).await {
+                    Ok(report) => tracing::info!(%report, "the retention policy was applied"),
+                    Err(error) => {
+                        tracing::error!(%error, "the retention job failed; it runs again tomorrow")
+                    }
+                }
+                last_retention = Some(tokio::time::Instant::now());
+            }
             if last_full_run.is_none_or(|at| at.elapsed() >= EVERY) {
                 // Taken first, so changes made during the run are looked at next minute.
                 app::cases::queries::take_marks_changed();

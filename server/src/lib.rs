@@ -4,5 +4,6 @@ pub mod cases;
 pub mod config;
 pub mod db;
 pub mod http;
+pub mod retention;
 pub mod seed;
 pub mod setup;

@@ -60,6 +60,13 @@ enum Command {
         #[command(subcommand)]
         what: ImportCommand,
     },
+    /// Apply the retention policy (docs/retention.md) now: remove register marks past 6 years and
+    /// the records of pupils who left more than 6 years ago. The server does this once a day.
+    Retention {
+        /// Say what would be removed, and remove nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Add a school to a trust.
     CreateSchool {
         #[arg(long)]
@@ -173,6 +180,10 @@ async fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             };
             import::run(&pool, kind, &school, &file).await
+        }
+        Command::Retention { dry_run } => {
+            print!("{}", server::retention::run(&pool, dry_run).await?);
+            Ok(())
         }
         Command::CreateSchool {
             trust,

@@ -202,7 +202,25 @@ pub async fn calling_day_at(
     now: chrono::NaiveDateTime,
 ) -> Result<Option<CallingDay>, sqlx::Error> {
     let safeguarding = viewer.can(Permission::ViewSafeguarding, school_id);
-    list_at(pool, school_id, date, now, safeguarding).await
+    let day = list_at(pool, school_id, date, now, safeguarding).await?;
+    if let Some(day) = &day {
+        let mut flagged: Vec<Uuid> = (day.pupils.iter().chain(&day.escalations))
+            .filter(|pupil| pupil.safeguarding.is_some())
+            .map(|pupil| pupil.pupil_id)
+            .collect();
+        flagged.sort();
+        flagged.dedup();
+        crate::data_protection::queries::log_views(
+            pool,
+            viewer,
+            school_id,
+            &flagged,
+            crate::data_protection::ViewedRecord::CallingList,
+            None,
+        )
+        .await?;
+    }
+    Ok(day)
 }
 
 /// The day's list with the school's clocks reading `now`; `safeguarding` says whether the

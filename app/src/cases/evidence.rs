@@ -161,6 +161,23 @@ mod build {
             return Ok(None);
         };
 
+        if sees_safeguarding
+            && (pupil
+                .safeguarding_status
+                .as_deref()
+                .is_some_and(|status| status != "none")
+                || detail.events.iter().any(|event| event.safeguarding))
+        {
+            crate::data_protection::queries::log_view(
+                pool,
+                viewer,
+                school_id,
+                pupil_id,
+                crate::data_protection::ViewedRecord::EvidencePack,
+                Some(case_id),
+            )
+            .await?;
+        }
         let mut events = detail.events;
         events.extend(crate::calling::queries::timeline(pool, school_id, pupil_id).await?);
         events.sort_by_key(|event| event.at);

@@ -130,10 +130,24 @@ pub async fn load_caseload(school_id: Uuid, mine: bool) -> Result<Vec<CaseLine>,
 pub async fn load_case(school_id: Uuid, case_id: Uuid) -> Result<CaseDetail, ServerFnError> {
     use crate::auth::server;
     let viewer = require_read(school_id)?;
-    queries::case_detail(&server::pool()?, &viewer, school_id, case_id)
+    let pool = server::pool()?;
+    let detail = queries::case_detail(&pool, &viewer, school_id, case_id)
         .await
         .map_err(server::internal)?
-        .ok_or_else(|| server::not_found("There is no such case at this school."))
+        .ok_or_else(|| server::not_found("There is no such case at this school."))?;
+    if detail.events.iter().any(|event| event.safeguarding) {
+        crate::data_protection::queries::log_view(
+            &pool,
+            &viewer,
+            school_id,
+            detail.case.pupil_id,
+            crate::data_protection::ViewedRecord::Case,
+            Some(case_id),
+        )
+        .await
+        .map_err(server::internal)?;
+    }
+    Ok(detail)
 }
 
 /// Accepts a proposal, or overrides it with a reason (required). Audited and on the timeline.

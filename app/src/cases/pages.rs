@@ -278,7 +278,11 @@ fn CaseView(
             <dt>"Why"</dt><dd data-testid="case-why">{case.why.clone()}</dd>
             {closed_at.map(|at| view! { <dt>"Closed"</dt><dd>{at.format("%-d %b %Y").to_string()}</dd> })}
             <dt>"Records"</dt>
-            <dd><A href=format!("/pupils/{}/attendance?school={school_id}", case.pupil_id)>"Attendance record"</A></dd>
+            <dd>
+                <A href=format!("/pupils/{}?school={school_id}", case.pupil_id)>"Pupil's record"</A>
+                " · "
+                <A href=format!("/pupils/{}/attendance?school={school_id}", case.pupil_id)>"Attendance record"</A>
+            </dd>
         </dl>
         <CaseTasks school_id case_id=case.id owner_id=case.owner_id tasks can_add={can_work && closed_at.is_none()} can_work manage />
         <h2>"Timeline"</h2>

@@ -7,6 +7,7 @@ pub mod lateness;
 pub mod leave;
 pub mod meetings;
 pub mod penalty;
+pub mod retention;
 pub mod roles;
 pub mod roll;
 pub mod triggers;

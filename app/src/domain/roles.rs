@@ -52,10 +52,12 @@ pub enum Permission {
     DecideLeave,
     /// Take a pupil off the roll (and cancel a deletion not yet in force).
     DeleteFromRoll,
+    /// Answer a subject access request: export everything held about a pupil and their parents.
+    ExportSubjectAccess,
 }
 
 impl Permission {
-    pub const ALL: [Permission; 14] = [
+    pub const ALL: [Permission; 15] = [
         Permission::SearchRoll,
         Permission::ViewPupils,
         Permission::ViewSafeguarding,
@@ -70,6 +72,7 @@ impl Permission {
         Permission::ViewTrust,
         Permission::DecideLeave,
         Permission::DeleteFromRoll,
+        Permission::ExportSubjectAccess,
     ];
 }
 
@@ -117,6 +120,9 @@ impl Role {
             // The admission register is the school's: its office and the attendance lead keep
             // it; an officer proposes, they decide.
             DeleteFromRoll => matches!(self, TrustAdmin | SchoolAdmin | AttendanceLead),
+            // The office answers subject access requests; the DSL makes the export that
+            // includes safeguarding records, which nobody else may see.
+            ExportSubjectAccess => matches!(self, TrustAdmin | SchoolAdmin | Dsl),
         }
     }
 

@@ -108,8 +108,26 @@ pub async fn load_pupil_record(
     use crate::{auth::server, domain::roles::Permission};
     let viewer = server::require(Permission::ViewPupils, school_id)?;
     let with_safeguarding = viewer.can(Permission::ViewSafeguarding, school_id);
-    queries::record(&server::pool()?, school_id, pupil_id, with_safeguarding)
+    let pool = server::pool()?;
+    let record = queries::record(&pool, school_id, pupil_id, with_safeguarding)
         .await
         .map_err(server::internal)?
-        .ok_or_else(|| server::not_found("There is no such pupil at this school."))
+        .ok_or_else(|| server::not_found("There is no such pupil at this school."))?;
+    if record
+        .safeguarding_status
+        .as_deref()
+        .is_some_and(|status| status != "none")
+    {
+        crate::data_protection::queries::log_view(
+            &pool,
+            &viewer,
+            school_id,
+            pupil_id,
+            crate::data_protection::ViewedRecord::PupilRecord,
+            None,
+        )
+        .await
+        .map_err(server::internal)?;
+    }
+    Ok(record)
 }

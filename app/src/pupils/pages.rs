@@ -103,16 +103,17 @@ pub fn PupilPage() -> impl IntoView {
 fn Pupil(viewer: Viewer) -> impl IntoView {
     let school = chosen_school(&viewer);
     let params = use_params_map();
+    let pupil_id = move || {
+        params
+            .read()
+            .get("id")
+            .and_then(|id| Uuid::parse_str(&id).ok())
+    };
+    let views = crate::data_protection::safeguarding_views_resource(&viewer, move || {
+        school.get().map(|s| s.id).zip(pupil_id())
+    });
     let record = Resource::new(
-        move || {
-            (
-                school.get().map(|s| s.id),
-                params
-                    .read()
-                    .get("id")
-                    .and_then(|id| Uuid::parse_str(&id).ok()),
-            )
-        },
+        move || (school.get().map(|s| s.id), pupil_id()),
         |(school_id, pupil_id)| async move {
             match (school_id, pupil_id) {
                 (Some(school_id), Some(pupil_id)) => load_pupil_record(school_id, pupil_id).await,
@@ -123,15 +124,26 @@ fn Pupil(viewer: Viewer) -> impl IntoView {
     view! {
         <section class="panel">
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
-                {move || Suspend::new(async move {
+                {move || {
+                    let viewer = viewer.clone();
+                    Suspend::new(async move {
                     match record.await {
-                        Ok(pupil) => view! { <Record pupil /> }.into_any(),
+                        Ok(pupil) => {
+                            let pupil_id = pupil.id;
+                            view! {
+                                <Record pupil />
+                                {school.get_untracked().map(|school| view! {
+                                    <crate::data_protection::PupilDataProtection viewer=viewer.clone() school_id=school.id pupil_id views />
+                                })}
+                            }.into_any()
+                        }
                         Err(error) => view! {
                             <h1>"Pupil"</h1>
                             <p class="error" role="alert">{error_message(&error)}</p>
                         }.into_any(),
                     }
-                })}
+                })
+                }}
             </Suspense>
         </section>
     }

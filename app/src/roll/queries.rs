@@ -586,7 +586,7 @@ pub async fn ten_day_notice(
     .bind(pupil_id)
     .fetch_optional(pool)
     .await?;
-    let case_events = match case_id {
+    let case_events: Vec<crate::cases::CaseEvent> = match case_id {
         Some(case_id) => crate::cases::queries::case_detail(pool, viewer, school_id, case_id)
             .await?
             .map(|detail| {
@@ -608,6 +608,17 @@ pub async fn ten_day_notice(
     .bind(run_from)
     .fetch_optional(pool)
     .await?;
+    if case_events.iter().any(|event| event.safeguarding) {
+        crate::data_protection::queries::log_view(
+            pool,
+            viewer,
+            school_id,
+            pupil_id,
+            crate::data_protection::ViewedRecord::TenDayNotice,
+            case_id,
+        )
+        .await?;
+    }
     Ok(Some(TenDayNotice {
         school_id,
         school_name: row.school_name,

@@ -343,10 +343,24 @@ pub async fn load_my_visits(school_id: Uuid) -> Result<MyVisits, ServerFnError> 
 pub async fn load_visit(school_id: Uuid, visit_id: Uuid) -> Result<Visit, ServerFnError> {
     use crate::auth::server;
     let viewer = require_use(school_id)?;
-    queries::visit(&server::pool()?, &viewer, school_id, visit_id)
+    let pool = server::pool()?;
+    let visit = queries::visit(&pool, &viewer, school_id, visit_id)
         .await
         .map_err(server::internal)?
-        .ok_or_else(|| server::not_found("There is no such visit at this school."))
+        .ok_or_else(|| server::not_found("There is no such visit at this school."))?;
+    if visit.concern_raised_at.is_some() {
+        crate::data_protection::queries::log_view(
+            &pool,
+            &viewer,
+            school_id,
+            visit.pupil_id,
+            crate::data_protection::ViewedRecord::HomeVisit,
+            Some(visit_id),
+        )
+        .await
+        .map_err(server::internal)?;
+    }
+    Ok(visit)
 }
 
 /// Who may be sent on a visit at the school: staff holding a role there that records visits.

@@ -382,7 +382,8 @@ pub async fn watch(
     }
     if safeguarding {
         let rows: Vec<ConcernRow> = sqlx::query_as(&format!(
-            "select v.id as visit_id, {PUPIL_NAME} as pupil_name, coalesce(f.name, '') as form,
+            "select v.id as visit_id, v.pupil_id, {PUPIL_NAME} as pupil_name,
+                coalesce(f.name, '') as form,
                 coalesce((select trim(both ', ' from c.address || ', ' || c.postcode)
                           from contacts c where c.school_id = v.school_id
                             and c.pupil_id = v.pupil_id and c.address <> ''
@@ -399,6 +400,16 @@ pub async fn watch(
         ))
         .bind(school_id)
         .fetch_all(pool)
+        .await?;
+        let pupils: Vec<Uuid> = rows.iter().map(|row| row.pupil_id).collect();
+        crate::data_protection::queries::log_views(
+            pool,
+            viewer,
+            school_id,
+            &pupils,
+            crate::data_protection::ViewedRecord::ConcernAlerts,
+            None,
+        )
         .await?;
         watch.concerns = rows
             .into_iter()
@@ -421,6 +432,7 @@ pub async fn watch(
 #[derive(FromRow)]
 struct ConcernRow {
     visit_id: Uuid,
+    pupil_id: Uuid,
     pupil_name: String,
     form: String,
     address: String,

@@ -13,6 +13,7 @@ mod letters;
 mod openapi;
 mod reports;
 mod session;
+mod subject_access;
 mod sync;
 
 use std::{net::SocketAddr, time::Duration};
@@ -63,6 +64,7 @@ pub fn router(state: AppState) -> Router {
         .merge(evidence::router())
         .merge(certificates::router())
         .merge(first_day_calling::router())
+        .merge(subject_access::router())
         .merge(sync::router())
         .split_for_parts();
     let api = api

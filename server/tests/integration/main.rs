@@ -10,6 +10,7 @@ mod backup;
 mod calling;
 mod cases;
 mod certificates;
+mod data_protection;
 mod evidence;
 mod foundation;
 mod import;

@@ -341,6 +341,18 @@ fn calls() -> Vec<Call> {
         ),
         call(
             Method::GET,
+            "/api/schools/{school_id}/pupils/{pupil_id}/subject-access",
+            At(ExportSubjectAccess),
+            None,
+        ),
+        call(
+            Method::POST,
+            "/api/fn/data-protection/safeguarding-views",
+            At(ViewSafeguarding),
+            Form,
+        ),
+        call(
+            Method::GET,
             "/api/schools/{school_id}/certificates.pdf",
             AtEither(WorkCases, ViewReports),
             None,
@@ -614,6 +626,7 @@ fn request(
         .template
         .replace("{school_id}", &school.to_string())
         .replace("{token_id}", &token_id.to_string())
+        .replace("{pupil_id}", &pupil.to_string())
         .replace("{letter_id}", &Uuid::nil().to_string())
         .replace("{case_id}", &Uuid::nil().to_string())
         .replace("{trust_id}", &trust_id.to_string())
@@ -642,7 +655,9 @@ fn request(
         chrono::NaiveDate::from_ymd_opt(2027, 1, 1).unwrap() + chrono::Duration::days(n as i64);
     let form = match call.template {
         "/api/fn/auth/sign-in" => "email=nobody%40nowhere.test&password=x".to_string(),
-        "/api/fn/pupils/record" => format!("school_id={school}&pupil_id={pupil}"),
+        "/api/fn/pupils/record" | "/api/fn/data-protection/safeguarding-views" => {
+            format!("school_id={school}&pupil_id={pupil}")
+        }
         "/api/fn/pupils/search" => format!("school_id={school}&query=a"),
         "/api/fn/school/session-times" => format!(
             "school_id={school}&am_register_opens=08%3A40&pm_register_opens=13%3A15&register_open_minutes=30"
