@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# `make bench`: the registers and figures benchmarks (server/benches/registers.rs) and the late
-# door's sync push (server/benches/sync.rs) against the benchmark trust: 10 schools × 1,200
+# `make bench`: the registers and figures benchmarks (server/benches/registers.rs), the late
+# door's sync push (server/benches/sync.rs) and the reports (server/benches/reports.rs) against
+# the benchmark trust: 10 schools × 1,200
 # pupils with every mark of the current academic year, in a database of its own, rollcall_bench,
 # beside the private cluster's others. Built with Cargo's `bench` profile (Cargo.toml: release's
 # optimisation without LTO, 16 codegen units), the seeding binary too.
@@ -11,6 +12,7 @@
 #   make bench                        every case, then the browser
 #   scripts/bench.sh save             only the server cases whose names contain "save"
 #   scripts/bench.sh "sync push"      only the sync push cases
+#   scripts/bench.sh breakdown        only the reports' breakdown
 #   ROLLCALL_BENCH_BROWSER=0 make bench    the server cases only
 #
 # The trust is seeded once (about two and a half minutes) and reused by every later run. To make it
@@ -41,7 +43,7 @@ fi
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 step "build (bench profile)"
 nice -n 10 cargo build --profile bench -p server --bin rollcall
-nice -n 10 cargo bench -p server --bench registers --bench sync --no-run
+nice -n 10 cargo bench -p server --bench registers --bench sync --bench reports --no-run
 
 # The last school day of the current academic year: the seed ends the summer term on 21 July,
 # or the Friday before when that is a weekend (server/src/seed/calendar.rs).
@@ -68,7 +70,7 @@ fi
 step "benchmarks"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 $(free -g | awk '/^Mem:/ {print $2}') GiB" >&2
-DATABASE_URL="$BENCH_URL" cargo bench -p server --bench registers --bench sync -- "$@"
+DATABASE_URL="$BENCH_URL" cargo bench -p server --bench registers --bench sync --bench reports -- "$@"
 
 if [ "${ROLLCALL_BENCH_BROWSER:-1}" != 0 ] && [ $# = 0 ]; then
   step "the late door in the browser (release build)"

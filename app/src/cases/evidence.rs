@@ -162,11 +162,7 @@ mod build {
         };
 
         if sees_safeguarding
-            && (pupil
-                .safeguarding_status
-                .as_deref()
-                .is_some_and(|status| status != "none")
-                || detail.events.iter().any(|event| event.safeguarding))
+            && (pupil.is_flagged() || detail.events.iter().any(|event| event.safeguarding))
         {
             crate::data_protection::queries::log_view(
                 pool,

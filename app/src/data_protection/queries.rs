@@ -465,21 +465,31 @@ pub async fn apply_retention(
                             and later.session = m.session
                             and later.recorded_at >= $2::timestamp at time zone 'UTC')";
     let cutoff = retention::kept_from(today, retention::YEARS_KEPT);
-    sqlx::query(&format!(
-        "delete from late_arrivals where school_id = $1 and mark_id in ({expired_marks})"
-    ))
+    // Every session with entries has a current one, so the index of current marks says
+    // cheaply whether any are old enough; most days none are, and the marks are not read.
+    let oldest: Option<NaiveDate> = sqlx::query_scalar(
+        "select min(session_date) from marks where school_id = $1 and is_current",
+    )
     .bind(school_id)
-    .bind(cutoff)
-    .execute(&mut *tx)
+    .fetch_one(&mut *tx)
     .await?;
-    run.marks_removed = sqlx::query(&format!(
-        "delete from marks where school_id = $1 and id in ({expired_marks})"
-    ))
-    .bind(school_id)
-    .bind(cutoff)
-    .execute(&mut *tx)
-    .await?
-    .rows_affected();
+    if oldest.is_some_and(|oldest| oldest < cutoff) {
+        sqlx::query(&format!(
+            "delete from late_arrivals where school_id = $1 and mark_id in ({expired_marks})"
+        ))
+        .bind(school_id)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?;
+        run.marks_removed = sqlx::query(&format!(
+            "delete from marks where school_id = $1 and id in ({expired_marks})"
+        ))
+        .bind(school_id)
+        .bind(cutoff)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+    }
     run.audit_entries_removed = sqlx::query(
         "delete from audit_log where school_id = $1 and at < $2::timestamp at time zone 'UTC'",
     )

@@ -68,6 +68,14 @@ pub struct Contact {
 }
 
 impl PupilRecord {
+    /// Whether the record shows a child-in-need or protection-plan status (only ever to
+    /// safeguarding staff).
+    pub fn is_flagged(&self) -> bool {
+        self.safeguarding_status
+            .as_deref()
+            .is_some_and(|status| status != "none")
+    }
+
     pub fn display_name(&self) -> String {
         format!(
             "{} {}",
@@ -113,11 +121,7 @@ pub async fn load_pupil_record(
         .await
         .map_err(server::internal)?
         .ok_or_else(|| server::not_found("There is no such pupil at this school."))?;
-    if record
-        .safeguarding_status
-        .as_deref()
-        .is_some_and(|status| status != "none")
-    {
+    if record.is_flagged() {
         crate::data_protection::queries::log_view(
             &pool,
             &viewer,

@@ -127,22 +127,22 @@ fn Pupil(viewer: Viewer) -> impl IntoView {
                 {move || {
                     let viewer = viewer.clone();
                     Suspend::new(async move {
-                    match record.await {
-                        Ok(pupil) => {
-                            let pupil_id = pupil.id;
-                            view! {
-                                <Record pupil />
-                                {school.get_untracked().map(|school| view! {
-                                    <crate::data_protection::PupilDataProtection viewer=viewer.clone() school_id=school.id pupil_id views />
-                                })}
-                            }.into_any()
+                        match record.await {
+                            Ok(pupil) => {
+                                let pupil_id = pupil.id;
+                                view! {
+                                    <Record pupil />
+                                    {school.get_untracked().map(|school| view! {
+                                        <crate::data_protection::PupilDataProtection viewer=viewer.clone() school_id=school.id pupil_id views />
+                                    })}
+                                }.into_any()
+                            }
+                            Err(error) => view! {
+                                <h1>"Pupil"</h1>
+                                <p class="error" role="alert">{error_message(&error)}</p>
+                            }.into_any(),
                         }
-                        Err(error) => view! {
-                            <h1>"Pupil"</h1>
-                            <p class="error" role="alert">{error_message(&error)}</p>
-                        }.into_any(),
-                    }
-                })
+                    })
                 }}
             </Suspense>
         </section>
