@@ -57,6 +57,8 @@ curl -fsS "$BASE/healthz" >/dev/null
 
 school_id=$(psql "$FUZZ_URL" -Atc "select id from schools where name like 'Oakfield%'")
 trust_id=$(psql "$FUZZ_URL" -Atc "select trust_id from schools where id = '$school_id'")
+case_id=$(psql "$FUZZ_URL" -Atc "select id from cases where school_id = '$school_id' limit 1")
+letter_id=$(psql "$FUZZ_URL" -Atc "select id from letters where school_id = '$school_id' limit 1")
 
 # Signs in and prints the session cookie and the CSRF token, one per line.
 sign_in() {
@@ -76,6 +78,8 @@ cat >"$SIGNED_IN_CONFIG" <<TOML
 [parameters]
 "path.school_id" = "$school_id"
 "path.trust_id" = "$trust_id"
+${case_id:+"path.case_id" = "$case_id"}
+${letter_id:+"path.letter_id" = "$letter_id"}
 TOML
 NO_CONFIG=target/fuzz-signed-out.toml
 : >"$NO_CONFIG"

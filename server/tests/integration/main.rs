@@ -12,6 +12,7 @@ mod cases;
 mod certificates;
 mod evidence;
 mod foundation;
+mod hostile;
 mod import;
 mod late_arrivals;
 mod leave;
