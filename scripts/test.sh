@@ -27,6 +27,9 @@ psql "$DATABASE_URL" -Atc "select datname from pg_database where datname like 'r
 step "unit and database tests"
 cargo test -p app -p server
 
+step "fuzz the JSON API (schemathesis)"
+scripts/fuzz.sh
+
 step "build the site"
 cargo leptos build
 
