@@ -10,7 +10,7 @@
 #   FUZZ_PORT=3501 scripts/fuzz.sh           another port (default 3599)
 #
 # The run is deterministic (--generation-deterministic): the same document gives the same
-# requests. It takes about two minutes; `make test` runs it. The database (rollcall_fuzz) is
+# requests. It takes about two minutes; `make test` runs it after building the site. The database (rollcall_fuzz) is
 # dropped at the end, and the server stopped, pass or fail. Uses DATABASE_URL's server, or the
 # private cluster.
 set -euo pipefail
@@ -20,8 +20,6 @@ SCHEMATHESIS_VERSION=4.32.5
 PORT="${FUZZ_PORT:-3599}"
 EXAMPLES="${FUZZ_EXAMPLES:-40}"
 BASE="http://127.0.0.1:$PORT"
-# cargo-leptos sets this when it builds; a plain `cargo build` does not (server/src/config.rs).
-export LEPTOS_OUTPUT_NAME=rollcall
 VENV=target/fuzz-venv
 
 step() { printf '\n==> %s\n' "$*" >&2; }
@@ -32,8 +30,10 @@ if [ "$("$VENV/bin/schemathesis" --version 2>/dev/null)" != "schemathesis, versi
   "$VENV/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
 fi
 
+# As cargo-leptos builds it: a plain `cargo build` would leave a binary whose pages do not
+# hydrate, for whatever runs next (`make test`'s browser tests).
 step "build the server"
-cargo build -p server --bin rollcall
+cargo leptos build
 
 step "database"
 BASE_URL="${DATABASE_URL:-$(scripts/db.sh start)}"

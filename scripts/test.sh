@@ -27,11 +27,11 @@ psql "$DATABASE_URL" -Atc "select datname from pg_database where datname like 'r
 step "unit and database tests"
 cargo test -p app -p server
 
-step "fuzz the JSON API (schemathesis)"
-scripts/fuzz.sh
-
 step "build the site"
 cargo leptos build
+
+step "fuzz the JSON API (schemathesis)"
+scripts/fuzz.sh
 
 step "end-to-end tests in Chromium"
 # A fresh database for the browser tests, beside the developer's own data.
