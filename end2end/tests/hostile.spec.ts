@@ -1,4 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
+import { execFileSync } from "node:child_process";
 import { readFileSync } from "fs";
 import { inflateRawSync } from "zlib";
 import { hydrated, screenshot, signIn } from "./helpers";
@@ -302,4 +303,75 @@ test("markup in a member of staff's name and a leave request's reason shows as t
   await page.reload();
   await hydrated(page);
   await expectShownAsText(page, [reason], dialogs);
+});
+
+/** The date `days` from today in London, as a date input takes it. */
+function fromToday(days: number): string {
+  return new Intl.DateTimeFormat("en-CA", { timeZone: "Europe/London" }).format(new Date(Date.now() + days * 86_400_000));
+}
+
+test("markup in an arrangement's sessions and review and in a meeting's place, invitees and minutes shows as text", async ({ page }) => {
+  const dialogs = watchDialogs(page);
+  await signIn(page, "officer@oakfield.example", "/today");
+  await page.goto("/arrangements");
+  await hydrated(page);
+  const form = page.getByTestId("new-arrangement");
+  const pupil = form.getByLabel("Pupil");
+  const [choice] = (await pupil.locator("option").allInnerTexts()).slice(3, 4);
+  await pupil.selectOption({ label: choice });
+  await form.getByLabel("Arrangement").selectOption("reduced_timetable");
+  await form.getByLabel("Last day").fill(fromToday(26));
+  await form.getByLabel("Local authority told on").fill(fromToday(0));
+  await form.getByLabel(/^Review on/).fill(fromToday(11));
+  const sessions = `Sessions ${XSS.img}`;
+  await form.getByLabel(/^The sessions attended/).fill(sessions);
+  await form.getByRole("button", { name: "Record the arrangement" }).click();
+  const arrangement = page.getByTestId("arrangement").filter({ hasText: sessions });
+  await expect(arrangement).toHaveCount(1);
+  const review = `Review ${XSS.script}`;
+  await arrangement.getByLabel("What the review decided").fill(review);
+  await arrangement.getByLabel("Next review").fill(fromToday(18));
+  await arrangement.getByRole("button", { name: "Save the review" }).click();
+  await expect(page.getByTestId("arrangement").filter({ hasText: sessions })).toContainText(review);
+  await page.reload();
+  await hydrated(page);
+  await expectShownAsText(page, [sessions, review], dialogs);
+
+  // A meeting on the fourth case from the end: the cases, meetings and this spec work the last three.
+  await page.goto("/cases?all=1");
+  await hydrated(page);
+  const rows = page.getByTestId("caseload").locator("tbody tr");
+  await rows.nth((await rows.count()) - 4).getByRole("link").first().click();
+  await page.waitForURL(/\/cases\/[0-9a-f-]+/);
+  await hydrated(page);
+  const caseId = new URL(page.url()).pathname.split("/").pop()!;
+  const meetings = page.getByTestId("case-meetings");
+  await meetings.getByText("Arrange a meeting").click();
+  const arrange = page.getByTestId("arrange-meeting");
+  await arrange.getByLabel("Kind of meeting").selectOption({ label: "Attendance meeting" });
+  await arrange.getByLabel("Date").fill(fromToday(7));
+  await arrange.getByLabel("Time").fill("15:30");
+  const where = `Room ${XSS.svg}`;
+  const invited = `Invited ${XSS.img}`;
+  await arrange.getByLabel("Where").fill(where);
+  await arrange.getByLabel("Invited").fill(invited);
+  await arrange.getByRole("button", { name: "Arrange meeting" }).click();
+  await expect(meetings.getByTestId("meeting").first()).toContainText(where);
+
+  // The meeting took place yesterday, as far as this spec's own database knows.
+  const url = process.env.E2E_DATABASE_URL;
+  if (!url) throw new Error("E2E_DATABASE_URL is not set");
+  execFileSync("psql", [url, "-qAtc", `update meetings set starts_at = now() - interval '1 day' where case_id = '${caseId}'`]);
+  await page.reload();
+  await hydrated(page);
+  const record = page.getByTestId("record-meeting");
+  const minutes = `Minutes ${XSS.script}`;
+  await record.getByLabel("Who came").fill(`Came ${XSS.svg}`);
+  await record.getByLabel("Minutes").fill(minutes);
+  await record.getByLabel("Actions agreed").fill(`Actions ${XSS.img}`);
+  await record.getByRole("button", { name: "Record meeting" }).click();
+  await expect(meetings.getByTestId("meeting-record")).toContainText(minutes);
+  await page.reload();
+  await hydrated(page);
+  await expectShownAsText(page, [where, minutes, `Came ${XSS.svg}`, `Actions ${XSS.img}`], dialogs);
 });
