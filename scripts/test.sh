@@ -30,6 +30,9 @@ cargo test -p app -p server
 step "build the site"
 cargo leptos build
 
+step "fuzz the JSON API (schemathesis)"
+scripts/fuzz.sh
+
 step "end-to-end tests in Chromium"
 # A fresh database for the browser tests, beside the developer's own data.
 E2E_DATABASE_URL="${DATABASE_URL%/*}/rollcall_e2e"

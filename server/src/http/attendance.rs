@@ -7,12 +7,7 @@ use app::{
     auth::Viewer,
     domain::roles::Permission,
 };
-use axum::{
-    Extension, Json,
-    extract::{Path, Query, State},
-    http::header,
-    response::IntoResponse,
-};
+use axum::{Extension, Json, extract::State, http::header, response::IntoResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -20,7 +15,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{Path, Query},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

@@ -12,7 +12,7 @@ use app::{
 };
 use axum::{
     Extension, Json,
-    extract::{Path, State, rejection::JsonRejection},
+    extract::State,
     http::{HeaderMap, StatusCode, header},
     response::{AppendHeaders, IntoResponse},
 };
@@ -23,7 +23,11 @@ use utoipa::ToSchema;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{self, Path},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -68,9 +72,9 @@ async fn login(
     State(pool): State<PgPool>,
     Extension(policy): Extension<CookiePolicy>,
     headers: HeaderMap,
-    body: Result<Json<LoginRequest>, JsonRejection>,
+    body: Result<extract::Json<LoginRequest>, ApiError>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let Json(body) = body?;
+    let extract::Json(body) = body?;
     let user_agent = headers
         .get(header::USER_AGENT)
         .and_then(|v| v.to_str().ok())
@@ -226,10 +230,10 @@ async fn create_api_token(
     State(pool): State<PgPool>,
     viewer: Option<Extension<Viewer>>,
     Path(school_id): Path<Uuid>,
-    body: Result<Json<NewApiToken>, JsonRejection>,
+    body: Result<extract::Json<NewApiToken>, ApiError>,
 ) -> Result<(StatusCode, Json<CreatedApiToken>), ApiError> {
     let viewer = token_admin(viewer, school_id)?;
-    let Json(body) = body?;
+    let extract::Json(body) = body?;
     let name = body.name.trim();
     if name.is_empty() {
         return Err(ApiError::BadRequest(

@@ -8,12 +8,7 @@ use app::{
         queries::{certificates_pdf, recipients},
     },
 };
-use axum::{
-    Extension,
-    extract::{Path, Query, State},
-    http::header,
-    response::IntoResponse,
-};
+use axum::{Extension, extract::State, http::header, response::IntoResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -21,7 +16,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{Path, Query},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(certificates_route))

@@ -4,7 +4,6 @@
 
 use axum::{
     Json,
-    extract::rejection::JsonRejection,
     http::StatusCode,
     response::{IntoResponse, Response},
 };
@@ -39,15 +38,6 @@ pub struct ErrorBody {
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
         ApiError::Internal(error.into())
-    }
-}
-
-impl From<JsonRejection> for ApiError {
-    fn from(rejection: JsonRejection) -> Self {
-        ApiError::BadRequest(format!(
-            "The request body is not the JSON this endpoint expects: {}",
-            rejection.body_text()
-        ))
     }
 }
 

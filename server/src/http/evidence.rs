@@ -4,17 +4,12 @@
 //! Safeguarding notes and visit concerns are in it only for those who may see safeguarding.
 
 use app::{auth::Viewer, cases::evidence::evidence_pack};
-use axum::{
-    Extension,
-    extract::{Path, State},
-    http::header,
-    response::IntoResponse,
-};
+use axum::{Extension, extract::State, http::header, response::IntoResponse};
 use sqlx::PgPool;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{AppState, error::ApiError, extract::Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(evidence_pack_route))

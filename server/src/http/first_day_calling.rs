@@ -6,10 +6,7 @@ use app::{
     auth::Viewer,
     calling::{CallingDay, may_call, queries},
 };
-use axum::{
-    Extension, Json,
-    extract::{Path, Query, State},
-};
+use axum::{Extension, Json, extract::State};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -17,7 +14,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{Path, Query},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(first_day_calling))

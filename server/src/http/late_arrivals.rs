@@ -9,10 +9,7 @@ use app::{
         queries,
     },
 };
-use axum::{
-    Extension, Json,
-    extract::{Path, Query, State},
-};
+use axum::{Extension, Json, extract::State};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -20,7 +17,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{Path, Query},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(late_arrivals))

@@ -5,17 +5,12 @@ use app::{
     auth::Viewer,
     letters::{pdf::letter_pdf, queries},
 };
-use axum::{
-    Extension,
-    extract::{Path, State},
-    http::header,
-    response::IntoResponse,
-};
+use axum::{Extension, extract::State, http::header, response::IntoResponse};
 use sqlx::PgPool;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{AppState, error::ApiError, extract::Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(letter_pdf_route))

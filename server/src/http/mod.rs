@@ -6,6 +6,7 @@ mod auth;
 mod certificates;
 pub mod error;
 mod evidence;
+mod extract;
 mod first_day_calling;
 mod health;
 mod late_arrivals;

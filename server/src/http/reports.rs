@@ -9,12 +9,7 @@ use app::{
     domain::roles::Permission,
     reports::{self, Cell, Report, ReportKind},
 };
-use axum::{
-    Extension,
-    extract::{Path, Query, State},
-    http::header,
-    response::IntoResponse,
-};
+use axum::{Extension, extract::State, http::header, response::IntoResponse};
 use chrono::{Datelike, NaiveDate};
 use serde::Deserialize;
 use sqlx::PgPool;
@@ -22,7 +17,11 @@ use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{Path, Query},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()

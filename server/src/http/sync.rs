@@ -8,18 +8,18 @@ use app::{
         queries::{self, Refused},
     },
 };
-use axum::{
-    Extension, Json,
-    extract::{Query, State, rejection::JsonRejection},
-    http::StatusCode,
-};
+use axum::{Extension, Json, extract::State, http::StatusCode};
 use serde::Deserialize;
 use sqlx::PgPool;
 use utoipa::IntoParams;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{
+    AppState,
+    error::ApiError,
+    extract::{self, Query},
+};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
@@ -45,10 +45,10 @@ fn refused(refused: Refused) -> ApiError {
 async fn register_device(
     State(pool): State<PgPool>,
     viewer: Option<Extension<Viewer>>,
-    body: Result<Json<DeviceRegistration>, JsonRejection>,
+    body: Result<extract::Json<DeviceRegistration>, ApiError>,
 ) -> Result<StatusCode, ApiError> {
     let Extension(viewer) = viewer.ok_or_else(ApiError::sign_in_first)?;
-    let Json(device) = body?;
+    let extract::Json(device) = body?;
     queries::register_device(&pool, &viewer, &device)
         .await?
         .map_err(refused)?;
@@ -68,10 +68,10 @@ async fn push(
     State(pool): State<PgPool>,
     State(mail): State<app::letters::MailSettings>,
     viewer: Option<Extension<Viewer>>,
-    body: Result<Json<PushRequest>, JsonRejection>,
+    body: Result<extract::Json<PushRequest>, ApiError>,
 ) -> Result<Json<PushResponse>, ApiError> {
     let Extension(viewer) = viewer.ok_or_else(ApiError::sign_in_first)?;
-    let Json(request) = body?;
+    let extract::Json(request) = body?;
     let response = queries::push(&pool, &viewer, &request, chrono::Utc::now())
         .await?
         .map_err(refused)?;

@@ -13,6 +13,7 @@ mod certificates;
 mod data_protection;
 mod evidence;
 mod foundation;
+mod hostile;
 mod import;
 mod late_arrivals;
 mod leave;
