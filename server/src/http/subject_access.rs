@@ -3,17 +3,12 @@
 //! Safeguarding records are in it only when safeguarding staff make it.
 
 use app::{auth::Viewer, domain::roles::Permission};
-use axum::{
-    Extension, Json,
-    extract::{Path, State},
-    http::header,
-    response::IntoResponse,
-};
+use axum::{Extension, Json, extract::State, http::header, response::IntoResponse};
 use sqlx::PgPool;
 use utoipa_axum::{router::OpenApiRouter, routes};
 use uuid::Uuid;
 
-use super::{AppState, error::ApiError};
+use super::{AppState, error::ApiError, extract::Path};
 
 pub fn router() -> OpenApiRouter<AppState> {
     OpenApiRouter::new().routes(routes!(subject_access_export))
