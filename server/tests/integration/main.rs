@@ -11,6 +11,7 @@ mod calling;
 mod cases;
 mod certificates;
 mod evidence;
+mod faults;
 mod foundation;
 mod import;
 mod late_arrivals;
