@@ -496,7 +496,7 @@ async fn late_door(
                 tally.undone.extend(undone);
                 tally.other_events.extend(undos);
                 // The answer was lost: the tablet sends the same batch again.
-                if pushes % 8 == 0
+                if pushes.is_multiple_of(8)
                     && user
                         .push(
                             &mut tally,
@@ -603,10 +603,8 @@ async fn home_visits(
             .await
         {
             tally.visits.push(visit);
-            tally
-                .other_events
-                .extend(events.iter().map(|e| event_id(e)));
-            if pushes % 4 == 0
+            tally.other_events.extend(events.iter().map(event_id));
+            if pushes.is_multiple_of(4)
                 && user
                     .push(
                         &mut tally,

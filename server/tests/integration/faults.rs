@@ -115,6 +115,7 @@ impl Drop for Server {
 }
 
 /// A home visitor's phone signed in over HTTP, with the visits planned for it.
+#[derive(Clone)]
 struct Phone {
     client: reqwest::Client,
     csrf: String,
@@ -445,4 +446,223 @@ async fn an_import_killed_at_any_moment_is_whole_or_absent() {
     assert!(out.contains("Nothing changed."), "{out}");
     assert_eq!(pupils(&pool, world.school.id).await.0, whole.0);
     std::fs::remove_file(&file).unwrap();
+}
+
+/// A PostgreSQL cluster of this test's own, in a temporary folder, so restarting it disturbs no
+/// other test. Stopped and removed when dropped.
+struct Cluster {
+    bin: PathBuf,
+    data: PathBuf,
+    port: u16,
+}
+
+impl Cluster {
+    /// `None` when PostgreSQL's server programs are not installed (as `scripts/db.sh` finds
+    /// them).
+    fn start() -> Option<Cluster> {
+        let bin = ["17", "16", "15", "14", "13"]
+            .iter()
+            .map(|v| PathBuf::from(format!("/usr/lib/postgresql/{v}/bin")))
+            .find(|bin| bin.join("pg_ctl").exists())?;
+        let data = std::env::temp_dir().join(format!("rollcall-faults-{}", Uuid::new_v4()));
+        std::fs::create_dir(&data).unwrap();
+        if is_root() {
+            run(Command::new("chown").arg("postgres").arg(&data));
+        }
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let cluster = Cluster { bin, data, port };
+        run(cluster
+            .program("initdb")
+            .arg("-D")
+            .arg(&cluster.data)
+            .args(["-U", "rollcall", "--auth=trust", "--encoding=UTF8"]));
+        cluster.pg_ctl("start");
+        Some(cluster)
+    }
+
+    /// A program of PostgreSQL's, as the cluster's owner: PostgreSQL refuses to run as root.
+    fn program(&self, name: &str) -> Command {
+        let path = self.bin.join(name);
+        let mut command = if is_root() {
+            let mut command = Command::new("runuser");
+            command.args(["-u", "postgres", "--"]).arg(path);
+            command
+        } else {
+            Command::new(path)
+        };
+        command.stdout(Stdio::null());
+        command
+    }
+
+    fn pg_ctl(&self, action: &str) {
+        let options = format!(
+            "-p {} -c listen_addresses=127.0.0.1 -k {} -c fsync=off",
+            self.port,
+            self.data.display()
+        );
+        run(self
+            .program("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .arg("-l")
+            .arg(self.data.join("log"))
+            .args(["-w", "-t", "30", "-m", "fast", "-o", &options, action]));
+    }
+
+    fn url(&self, database: &str) -> String {
+        format!("postgres://rollcall@127.0.0.1:{}/{database}", self.port)
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        let _ = self
+            .program("pg_ctl")
+            .arg("-D")
+            .arg(&self.data)
+            .args(["-m", "immediate", "stop"])
+            .status();
+        let _ = std::fs::remove_dir_all(&self.data);
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|out| out.stdout.trim_ascii() == b"0")
+}
+
+fn run(command: &mut Command) {
+    let status = command.status().unwrap();
+    assert!(status.success(), "{command:?} failed");
+}
+
+#[tokio::test]
+async fn phones_syncing_through_a_postgresql_restart_apply_every_event_once() {
+    let Some(cluster) = Cluster::start() else {
+        eprintln!(
+            "skipped: PostgreSQL's server programs (pg_ctl) are not installed, so this test \
+             cannot start a PostgreSQL of its own to restart"
+        );
+        return;
+    };
+    let admin = sqlx::PgPool::connect(&cluster.url("postgres"))
+        .await
+        .unwrap();
+    sqlx::query("create database rollcall")
+        .execute(&admin)
+        .await
+        .unwrap();
+    admin.close().await;
+    let pool = sqlx::PgPool::connect(&cluster.url("rollcall"))
+        .await
+        .unwrap();
+    server::db::migrate(&pool).await.unwrap();
+    let world = Fixture::new(&pool).await;
+    let server = Server::start(&cluster.url("rollcall")).await;
+
+    // Four phones, each with 30 visits to push one at a time.
+    const PHONES: usize = 4;
+    const VISITS: usize = 30;
+    let mut phones = Vec::new();
+    for _ in 0..PHONES {
+        let phone = Phone::sign_in(&server, &world).await;
+        let visits = phone.plan(&pool, &world, VISITS).await;
+        let events = phone.events(&visits);
+        phones.push((phone, visits, events));
+    }
+    let pushed = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    let server = std::sync::Arc::new(server);
+    let mut tasks = tokio::task::JoinSet::new();
+    for (phone, _, events) in &phones {
+        let (phone, events) = (phone.clone(), events.clone());
+        let (server, pushed) = (server.clone(), pushed.clone());
+        tasks.spawn(async move { sync_until_done(&phone, &server, &events, &pushed).await });
+    }
+
+    // A quarter of the way in, PostgreSQL stops for five seconds while the phones keep pushing:
+    // longer than a request waits for a connection (3 s), so some pushes are refused.
+    while pushed.load(std::sync::atomic::Ordering::Relaxed) < PHONES * VISITS / 4 {
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    cluster.pg_ctl("stop");
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    cluster.pg_ctl("start");
+
+    let mut applied: std::collections::HashMap<Uuid, usize> = Default::default();
+    let mut refused = 0;
+    while let Some(done) = tasks.join_next().await {
+        let (statuses, errors) = done.unwrap();
+        refused += errors;
+        for (id, status) in statuses {
+            match status {
+                EventStatus::Applied => *applied.entry(id).or_default() += 1,
+                EventStatus::Duplicate => {}
+                EventStatus::Rejected => panic!("{id} was rejected"),
+            }
+        }
+    }
+    assert!(refused > 0, "no push met the database down");
+    assert!(
+        applied.values().all(|&n| n == 1),
+        "an event was answered applied twice"
+    );
+    for (_, visits, events) in &phones {
+        assert_applied_once(&pool, visits, events).await;
+    }
+    let stored: i64 = sqlx::query_scalar("select count(*) from sync_events")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert_eq!(stored, (PHONES * VISITS * 4) as i64);
+}
+
+/// A phone pushing each visit's four events until the server takes them, as a device does: a
+/// push the server could not take is sent again. Answers every status received and how many
+/// pushes were refused; panics if the server hung, dropped the connection or answered anything
+/// but 200 or 503 (the database is not answering).
+async fn sync_until_done(
+    phone: &Phone,
+    server: &Server,
+    events: &[Value],
+    pushed: &std::sync::atomic::AtomicUsize,
+) -> (Vec<(Uuid, EventStatus)>, usize) {
+    let mut statuses = Vec::new();
+    let mut refused = 0;
+    for batch in events.chunks(4) {
+        loop {
+            let started = Instant::now();
+            let response = phone.push_request(server, batch).send().await.unwrap();
+            let took = started.elapsed();
+            assert!(took < Duration::from_secs(10), "a push took {took:?}");
+            if response.status() == 503 {
+                let body: Value = response.json().await.unwrap();
+                assert!(
+                    body["error"].as_str().unwrap().contains("not answering"),
+                    "{body}"
+                );
+                refused += 1;
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                continue;
+            }
+            assert_eq!(response.status(), 200);
+            let answer: PushResponse = response.json().await.unwrap();
+            statuses.extend(
+                answer
+                    .results
+                    .iter()
+                    .map(|r| (r.id.expect("an event's id"), r.status)),
+            );
+            break;
+        }
+        pushed.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        // A visit every 150 ms, so the phones are still pushing when PostgreSQL stops.
+        tokio::time::sleep(Duration::from_millis(150)).await;
+    }
+    (statuses, refused)
 }
