@@ -75,7 +75,7 @@ impl Server {
             .stdout(Stdio::null())
             .spawn()
             .expect("starting rollcall");
-        let server = Server {
+        let mut server = Server {
             child,
             url: format!("http://127.0.0.1:{port}"),
             database_url: database_url.to_string(),
@@ -92,6 +92,11 @@ impl Server {
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
+        // Listening is this server, not another program that took the port first.
+        assert!(
+            server.child.try_wait().unwrap().is_none(),
+            "the server on {port} stopped"
+        );
         server
     }
 
