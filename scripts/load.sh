@@ -50,7 +50,7 @@ for _ in $(seq 60); do
   sleep 0.5
 done
 
-step "load"
+step "load (the server's log: target/load-server.log)"
 echo "machine: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), \
 load $(cut -d' ' -f1-3 /proc/loadavg)" >&2
 DATABASE_URL="$LOAD_URL" ROLLCALL_LOAD_URL="http://$ADDR" \
