@@ -75,6 +75,18 @@ pub async fn refresh_totals(
     if pupil_ids.is_empty() {
         return Ok(());
     }
+    // Two transactions refreshing one pupil at once (two doors logging their morning and
+    // afternoon) would each take out rows the other then writes again, and the second would
+    // fail on a duplicate month or count without the first's marks. So one waits here for the
+    // other to commit, then counts from the marks as they are. In one order, never deadlocking.
+    sqlx::query(
+        "select pg_advisory_xact_lock(hashtext('totals'), k)
+         from (select distinct hashtext(id::text) as k from unnest($1::uuid[]) as p(id)
+               order by k) as keys",
+    )
+    .bind(pupil_ids)
+    .execute(&mut *conn)
+    .await?;
     crate::cases::queries::marks_changed(school_id);
     let month = from.with_day(1).unwrap_or(from);
     let next_month = month

@@ -24,6 +24,10 @@ pub enum ApiError {
     Conflict(String),
     #[error("{0}")]
     TooManyAttempts(String),
+    /// The database is not answering (down, restarting, out of connections): worth sending
+    /// again shortly, as devices do.
+    #[error("{0}")]
+    Unavailable(String),
     #[error("internal error: {0:#}")]
     Internal(#[from] anyhow::Error),
 }
@@ -37,7 +41,24 @@ pub struct ErrorBody {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        ApiError::Internal(error.into())
+        // Class 08 is a lost connection, 57P an administrator's shutdown or a start not yet done.
+        let unavailable = match &error {
+            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+            sqlx::Error::Database(error) => error
+                .code()
+                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+            _ => false,
+        };
+        if unavailable {
+            tracing::warn!(%error, "the database is not answering");
+            ApiError::Unavailable(
+                "The database is not answering just now; nothing was saved. Try again in a \
+                 moment."
+                    .into(),
+            )
+        } else {
+            ApiError::Internal(error.into())
+        }
     }
 }
 
@@ -64,6 +85,7 @@ impl IntoResponse for ApiError {
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict(_) => StatusCode::CONFLICT,
             ApiError::TooManyAttempts(_) => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         };
         let error = if let ApiError::Internal(detail) = &self {

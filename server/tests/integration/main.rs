@@ -12,6 +12,7 @@ mod cases;
 mod certificates;
 mod data_protection;
 mod evidence;
+mod faults;
 mod foundation;
 mod hostile;
 mod import;

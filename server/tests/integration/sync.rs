@@ -499,3 +499,68 @@ async fn a_device_belongs_to_one_school_and_pulls_what_changed() {
     .unwrap();
     assert!(matches!(bad, Err(Refused::Invalid(_))));
 }
+
+/// Found by the load test (`make load`): two doors logging one pupil's morning and afternoon at
+/// the same moment both refresh the pupil's running totals and monthly counts. The second waits
+/// for the first to commit, then counts both marks; it used to fail on a duplicate month.
+#[tokio::test]
+async fn two_pushes_marking_one_pupil_at_once_both_count() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    let amira = world.school.pupils[0];
+    let date: chrono::NaiveDate = "2026-11-24".parse().unwrap();
+    let mark = move |session| MarkWrite {
+        pupil_id: amira,
+        date,
+        session,
+        code: Code::Late,
+        minutes_late: Some(10),
+        seen: Seen::Anything,
+    };
+    let mut first = app.pool.begin().await.unwrap();
+    write_marks(
+        &mut first,
+        world.school.id,
+        None,
+        "late_door",
+        None,
+        &[mark(Session::Am)],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    // The second starts while the first is open, and must wait for it.
+    let pool = app.pool.clone();
+    let school = world.school.id;
+    let second = tokio::spawn(async move {
+        let mut tx = pool.begin().await.unwrap();
+        let saved = write_marks(
+            &mut tx,
+            school,
+            None,
+            "late_door",
+            None,
+            &[mark(Session::Pm)],
+        )
+        .await
+        .map(|saved| saved.is_ok())
+        .map_err(|error| error.to_string());
+        tx.commit().await.unwrap();
+        saved
+    });
+    tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+    first.commit().await.unwrap();
+    assert_eq!(second.await.unwrap(), Ok(true));
+
+    let (day, month): (Option<i32>, Option<i32>) = sqlx::query_as(
+        "select (select late_before_close from attendance_totals
+                 where pupil_id = $1 and session_date = '2026-11-24'),
+                (select late_before_close from attendance_months
+                 where pupil_id = $1 and month = '2026-11-01')",
+    )
+    .bind(amira)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    assert_eq!((day, month), (Some(2), Some(2)));
+}
