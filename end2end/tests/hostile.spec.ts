@@ -2,9 +2,8 @@ import { expect, Page, test } from "@playwright/test";
 import { execFileSync } from "node:child_process";
 import { randomUUID } from "node:crypto";
 import { readFileSync } from "fs";
-import { inflateRawSync } from "zlib";
 import { baseURL } from "../playwright.config";
-import { hydrated, screenshot, signIn } from "./helpers";
+import { hydrated, schoolDays, screenshot, signIn, unzip } from "./helpers";
 
 // Hostile input at a desktop (docs/security.md, "Hostile input"): markup typed into free-text
 // fields shows as text and never runs, and a pupil named like a spreadsheet formula arrives in
@@ -89,46 +88,11 @@ function cellsWith(csv: string, needle: string): string[] {
     .filter((cell) => cell.includes(needle));
 }
 
-/** The files of a zip archive (an .xlsx is one) as text (as in reports.spec.ts). */
-function unzip(buffer: Buffer): Map<string, string> {
-  const end = buffer.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  const count = buffer.readUInt16LE(end + 10);
-  let offset = buffer.readUInt32LE(end + 16);
-  const files = new Map<string, string>();
-  for (let i = 0; i < count; i++) {
-    const method = buffer.readUInt16LE(offset + 10);
-    const size = buffer.readUInt32LE(offset + 20);
-    const nameLength = buffer.readUInt16LE(offset + 28);
-    const extraLength = buffer.readUInt16LE(offset + 30);
-    const commentLength = buffer.readUInt16LE(offset + 32);
-    const local = buffer.readUInt32LE(offset + 42);
-    const name = buffer.toString("utf8", offset + 46, offset + 46 + nameLength);
-    const start = local + 30 + buffer.readUInt16LE(local + 26) + buffer.readUInt16LE(local + 28);
-    const data = buffer.subarray(start, start + size);
-    files.set(name, (method === 8 ? inflateRawSync(data) : data).toString("utf8"));
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return files;
-}
-
 async function upload(page: Page, name: string, text: string) {
   await page.setInputFiles("#import-file", { name, mimeType: "text/csv", buffer: Buffer.from(text) });
   await expect(page.getByText(`${name}:`)).toBeVisible();
   await page.getByRole("button", { name: "Import" }).click();
   await expect(page.getByTestId("import-summary")).toContainText(`Imported ${name}`);
-}
-
-/** The demo school's id and the last school days with marks, from its own marks export. */
-async function schoolAndDays(page: Page): Promise<{ school: string; days: string[] }> {
-  const me = await (await page.request.get("/api/auth/me")).json();
-  const school: string = me.schools.find((s: { name: string }) => s.name.includes("Oakfield")).id;
-  const today = new Date();
-  const from = new Date(today.getTime() - 30 * 86_400_000).toISOString().slice(0, 10);
-  const to = new Date(today.getTime() - 86_400_000).toISOString().slice(0, 10);
-  const csv = await (await page.request.get(`/api/schools/${school}/marks.csv?from=${from}&to=${to}`)).text();
-  const days = [...new Set(csv.trim().split("\n").slice(1).map((line) => line.split(",")[1]))].sort();
-  expect(days.length).toBeGreaterThan(2);
-  return { school, days: days.slice(-3, -1) };
 }
 
 /** A form of the spec's own: other specs pick pupils by their place in the demo's forms, and the
@@ -173,7 +137,7 @@ test("markup in pupils' and contacts' names from an import shows as text", async
 
 test("a pupil named like a formula arrives as text in the register copy and the reports' CSV and workbook", async ({ page }) => {
   await signIn(page, "admin@oakfield.example", "/today");
-  const { school, days } = await schoolAndDays(page);
+  const { school, days } = await schoolDays(page);
   await page.goto("/admin/import");
   await hydrated(page);
   const serial = String(Date.now()).slice(-7);
@@ -575,7 +539,7 @@ test("markup in a late arrival's note shows as text on the office's late arrival
   await signIn(page, "admin@oakfield.example", "/today");
   const surname = `Late${String(Date.now()).slice(-6)}`;
   await importPupil(page, "99813", "Lena", surname);
-  const { days } = await schoolAndDays(page);
+  const { days } = await schoolDays(page);
   const day = days[days.length - 1];
   const pupilId = sql(`select p.id from pupils p where p.legal_last_name = '${surname}'`);
 

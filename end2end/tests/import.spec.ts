@@ -1,5 +1,5 @@
 import { expect, Page, test } from "@playwright/test";
-import { screenshot, signIn } from "./helpers";
+import { schoolDays, screenshot, signIn } from "./helpers";
 
 // The import page at a desktop, where the office imports files from the MIS.
 
@@ -14,19 +14,6 @@ function upn(digits: string): string {
 /** The same UPN with a wrong check letter. */
 function mistyped(good: string): string {
   return (good[0] === "A" ? "B" : "A") + good.slice(1);
-}
-
-/** Two school days with marks in the demo trust's last month, from its own marks export. */
-async function schoolDays(page: Page): Promise<{ school: string; days: string[] }> {
-  const me = await (await page.request.get("/api/auth/me")).json();
-  const school: string = me.schools.find((s: { name: string }) => s.name.includes("Oakfield")).id;
-  const today = new Date();
-  const from = new Date(today.getTime() - 30 * 86_400_000).toISOString().slice(0, 10);
-  const to = new Date(today.getTime() - 86_400_000).toISOString().slice(0, 10);
-  const csv = await (await page.request.get(`/api/schools/${school}/marks.csv?from=${from}&to=${to}`)).text();
-  const days = [...new Set(csv.trim().split("\n").slice(1).map((line) => line.split(",")[1]))].sort();
-  expect(days.length).toBeGreaterThan(2);
-  return { school, days: days.slice(-3, -1) };
 }
 
 async function upload(page: Page, name: string, text: string) {

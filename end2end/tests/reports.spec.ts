@@ -1,31 +1,6 @@
 import { expect, Page, test } from "@playwright/test";
 import { readFileSync } from "fs";
-import { inflateRawSync } from "zlib";
-import { hydrated, screenshot, signIn } from "./helpers";
-
-/** The files of a zip archive (an .xlsx is one) as text, read with Node's own inflate: enough
- *  for a workbook's XML, so the test needs no package of its own. */
-function unzip(buffer: Buffer): Map<string, string> {
-  const end = buffer.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
-  expect(end).toBeGreaterThan(0);
-  const count = buffer.readUInt16LE(end + 10);
-  let offset = buffer.readUInt32LE(end + 16);
-  const files = new Map<string, string>();
-  for (let i = 0; i < count; i++) {
-    const method = buffer.readUInt16LE(offset + 10);
-    const size = buffer.readUInt32LE(offset + 20);
-    const nameLength = buffer.readUInt16LE(offset + 28);
-    const extraLength = buffer.readUInt16LE(offset + 30);
-    const commentLength = buffer.readUInt16LE(offset + 32);
-    const local = buffer.readUInt32LE(offset + 42);
-    const name = buffer.toString("utf8", offset + 46, offset + 46 + nameLength);
-    const start = local + 30 + buffer.readUInt16LE(local + 26) + buffer.readUInt16LE(local + 28);
-    const data = buffer.subarray(start, start + size);
-    files.set(name, (method === 8 ? inflateRawSync(data) : data).toString("utf8"));
-    offset += 46 + nameLength + extraLength + commentLength;
-  }
-  return files;
-}
+import { hydrated, screenshot, signIn, unzip } from "./helpers";
 
 /** Picks a report, and optionally a period and grouping, and waits for it. */
 async function showReport(page: Page, key: string, options: { from?: string; by?: string } = {}) {

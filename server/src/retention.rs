@@ -11,16 +11,9 @@ pub const EVERY: std::time::Duration = std::time::Duration::from_secs(24 * 60 * 
 /// Applies the policy at every school and says what went (or, with `dry_run`, would go).
 pub async fn run(pool: &PgPool, dry_run: bool) -> anyhow::Result<String> {
     let runs = app::data_protection::queries::apply_retention_everywhere(pool, dry_run).await?;
-    let names: Vec<(uuid::Uuid, String)> = sqlx::query_as("select id, name from schools")
-        .fetch_all(pool)
-        .await?;
     let verb = if dry_run { "would remove" } else { "removed" };
     let mut report = String::new();
-    for (school_id, run) in runs {
-        let name = names
-            .iter()
-            .find(|(id, _)| *id == school_id)
-            .map_or("a school", |(_, name)| name.as_str());
+    for (name, run) in runs {
         writeln!(
             report,
             "{name}: {verb} {} pupils' records ({} rows), {} register marks past 6 years, {} audit entries past 6 years.",

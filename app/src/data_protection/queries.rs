@@ -567,19 +567,20 @@ pub async fn apply_retention(
     Ok(run)
 }
 
-/// `apply_retention` at every school, each on its own date.
+/// `apply_retention` at every school, each on its own date, with the school's name.
 pub async fn apply_retention_everywhere(
     pool: &PgPool,
     dry_run: bool,
-) -> Result<Vec<(Uuid, RetentionRun)>, sqlx::Error> {
-    let schools: Vec<(Uuid, NaiveDate)> =
-        sqlx::query_as("select id, (now() at time zone time_zone)::date from schools order by urn")
-            .fetch_all(pool)
-            .await?;
+) -> Result<Vec<(String, RetentionRun)>, sqlx::Error> {
+    let schools: Vec<(Uuid, String, NaiveDate)> = sqlx::query_as(
+        "select id, name, (now() at time zone time_zone)::date from schools order by urn",
+    )
+    .fetch_all(pool)
+    .await?;
     let mut runs = Vec::with_capacity(schools.len());
-    for (school_id, today) in schools {
+    for (school_id, name, today) in schools {
         runs.push((
-            school_id,
+            name,
             apply_retention(pool, school_id, today, dry_run).await?,
         ));
     }
