@@ -4,7 +4,9 @@
 //! calling's deadlines are checked too: the DSL is alerted and a home visit proposed for pupils
 //! nobody reached. Both are idempotent (`app::cases::queries::evaluate_school`,
 //! `app::calling::queries::escalate`), so a run on a holiday, or two servers running at once,
-//! changes nothing twice. Once a day the retention policy is applied too (`crate::retention`).
+//! changes nothing twice. Once a day the retention policy is applied too (`crate::retention`),
+//! and every hour each day's rows of the schools' daily counts are folded into one
+//! (`app::attendance::queries::fold_school_days`).
 
 use std::time::Duration;
 
@@ -39,6 +41,9 @@ pub fn spawn_engine(pool: PgPool) -> tokio::task::JoinHandle<()> {
                 // Taken first, so changes made during the run are looked at next minute.
                 app::cases::queries::take_marks_changed();
                 run_everywhere(&pool).await;
+                if let Err(error) = app::attendance::queries::fold_school_days(&pool).await {
+                    tracing::error!(%error, "folding the schools' daily counts failed");
+                }
                 last_full_run = Some(tokio::time::Instant::now());
             } else {
                 for school_id in app::cases::queries::take_marks_changed() {

@@ -1,7 +1,7 @@
 //! Every query of the statistics engine: keeping each pupil's running totals correct when marks
 //! change, and reading the figures of any period from them.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use chrono::{Datelike, Months, NaiveDate};
 use sqlx::{PgConnection, PgPool};
@@ -92,6 +92,49 @@ pub async fn refresh_totals(
     let next_month = month
         .checked_add_months(Months::new(1))
         .unwrap_or(NaiveDate::MAX);
+    // What the days from `from` counted before this write, so the school's days can be told
+    // the difference (read before the old totals are taken out).
+    let old_days: Vec<SchoolDayRow> = sqlx::query_as(
+        "with base as (
+            select p.id as pupil_id, b.*
+            from unnest($2::uuid[]) as p(id)
+            cross join lateral (
+                select present, aea, authorised, unauthorised, late_before_close,
+                    late_after_close
+                from attendance_totals
+                where school_id = $1 and pupil_id = p.id and session_date < $3
+                order by session_date desc limit 1
+            ) b
+         )
+         select session_date, sum(present)::bigint as present, sum(aea)::bigint as aea,
+            sum(authorised)::bigint as authorised, sum(unauthorised)::bigint as unauthorised,
+            sum(late_before_close)::bigint as late_before_close,
+            sum(late_after_close)::bigint as late_after_close
+         from (
+            select t.session_date,
+                t.present - coalesce(lag(t.present) over w, b.present, 0) as present,
+                t.aea - coalesce(lag(t.aea) over w, b.aea, 0) as aea,
+                t.authorised - coalesce(lag(t.authorised) over w, b.authorised, 0)
+                    as authorised,
+                t.unauthorised - coalesce(lag(t.unauthorised) over w, b.unauthorised, 0)
+                    as unauthorised,
+                t.late_before_close
+                    - coalesce(lag(t.late_before_close) over w, b.late_before_close, 0)
+                    as late_before_close,
+                t.late_after_close
+                    - coalesce(lag(t.late_after_close) over w, b.late_after_close, 0)
+                    as late_after_close
+            from attendance_totals t left join base b using (pupil_id)
+            where t.school_id = $1 and t.pupil_id = any($2) and t.session_date >= $3
+            window w as (partition by t.pupil_id order by t.session_date)
+         ) days
+         group by session_date",
+    )
+    .bind(school_id)
+    .bind(pupil_ids)
+    .bind(from)
+    .fetch_all(&mut *conn)
+    .await?;
     let before: Vec<BeforeRow> = sqlx::query_as(
         "with old_months as (
             delete from attendance_months
@@ -165,12 +208,29 @@ pub async fn refresh_totals(
     .fetch_all(&mut *conn)
     .await?;
 
+    // The school's days change by the new counts less the old.
+    let mut school_days: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+    for day in &days {
+        *school_days.entry(day.session_date).or_default() += day.counts.tally();
+    }
+    for old in old_days {
+        let day = school_days.entry(old.session_date).or_default();
+        *day = day.since(&old.counts.tally());
+    }
+    let mut changed_days = Rows::default();
+    for (date, change) in school_days {
+        if change != Tally::default() {
+            // The school's rows have no pupil: only the dates and counts are written.
+            changed_days.push(Uuid::nil(), date, date, date, change);
+        }
+    }
+
     let mut days_of: HashMap<Uuid, Vec<(NaiveDate, Tally)>> = HashMap::new();
     for day in days {
         days_of
             .entry(day.pupil_id)
             .or_default()
-            .push((day.session_date, day.tally()));
+            .push((day.session_date, day.counts.tally()));
     }
     let mut totals = Rows::default();
     let mut months = Rows::default();
@@ -201,6 +261,15 @@ pub async fn refresh_totals(
                 $8::int[], $9::int[])
                 as t(pupil_id, day, present, aea, authorised, unauthorised, late_before_close,
                     late_after_close)
+         ), school_days as (
+            insert into attendance_school_days (school_id, session_date, present, aea,
+                authorised, unauthorised, late_before_close, late_after_close)
+            select $1, day, present, aea, authorised, unauthorised, late_before_close,
+                late_after_close
+            from unnest($20::date[], $21::int[], $22::int[], $23::int[], $24::int[],
+                $25::int[], $26::int[])
+                as d(day, present, aea, authorised, unauthorised, late_before_close,
+                    late_after_close)
          )
          insert into attendance_months (school_id, month, pupil_id, first_date, last_date,
              present, aea, authorised, unauthorised, late_before_close, late_after_close)
@@ -230,6 +299,13 @@ pub async fn refresh_totals(
     .bind(&months.unauthorised)
     .bind(&months.late_before_close)
     .bind(&months.late_after_close)
+    .bind(&changed_days.dates)
+    .bind(&changed_days.present)
+    .bind(&changed_days.aea)
+    .bind(&changed_days.authorised)
+    .bind(&changed_days.unauthorised)
+    .bind(&changed_days.late_before_close)
+    .bind(&changed_days.late_after_close)
     .execute(&mut *conn)
     .await?;
     Ok(())
@@ -383,10 +459,9 @@ impl BeforeRow {
     }
 }
 
+/// A day's counts as SQL sums them.
 #[derive(sqlx::FromRow)]
-struct DayRow {
-    pupil_id: Uuid,
-    session_date: NaiveDate,
+struct DayCounts {
     present: i64,
     aea: i64,
     authorised: i64,
@@ -395,7 +470,7 @@ struct DayRow {
     late_after_close: i64,
 }
 
-impl DayRow {
+impl DayCounts {
     fn tally(&self) -> Tally {
         Tally {
             present: self.present,
@@ -406,6 +481,23 @@ impl DayRow {
             late_after_close: self.late_after_close,
         }
     }
+}
+
+/// One pupil's day.
+#[derive(sqlx::FromRow)]
+struct DayRow {
+    pupil_id: Uuid,
+    session_date: NaiveDate,
+    #[sqlx(flatten)]
+    counts: DayCounts,
+}
+
+/// One day of a whole school, or of some of its pupils.
+#[derive(sqlx::FromRow)]
+struct SchoolDayRow {
+    session_date: NaiveDate,
+    #[sqlx(flatten)]
+    counts: DayCounts,
 }
 
 /// Rows of counts to write in one statement, a column each, for `unnest`.
@@ -445,6 +537,101 @@ impl Rows {
         self.late_before_close.push(count(counts.late_before_close));
         self.late_after_close.push(count(counts.late_after_close));
     }
+}
+
+/// The whole school's counts of each day from `from` to `to` with a mark, of the pupils on
+/// roll that day, as every other figure counts them. Read from the school's days, less the
+/// marks of pupils not on roll that day: those admitted after `from` or leaving before `to`
+/// are few, and the marks before their admission or after their leaving fewer still.
+pub async fn school_days(
+    pool: &PgPool,
+    school_id: Uuid,
+    from: NaiveDate,
+    to: NaiveDate,
+) -> Result<Vec<(NaiveDate, Tally)>, sqlx::Error> {
+    let mut days: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+    let counted: Vec<SchoolDayRow> = sqlx::query_as(
+        "select session_date, sum(present)::bigint as present, sum(aea)::bigint as aea,
+            sum(authorised)::bigint as authorised, sum(unauthorised)::bigint as unauthorised,
+            sum(late_before_close)::bigint as late_before_close,
+            sum(late_after_close)::bigint as late_after_close
+         from attendance_school_days
+         where school_id = $1 and session_date between $2 and $3
+         group by session_date",
+    )
+    .bind(school_id)
+    .bind(from)
+    .bind(to)
+    .fetch_all(pool)
+    .await?;
+    for day in counted {
+        days.insert(day.session_date, day.counts.tally());
+    }
+    let off_roll: Vec<SchoolDayRow> = sqlx::query_as(
+        "select m.session_date,
+            count(*) filter (where m.code = any($4)) as present,
+            count(*) filter (where m.code = any($5)) as aea,
+            count(*) filter (where m.code = any($6)) as authorised,
+            count(*) filter (where m.code = any($7)) as unauthorised,
+            count(*) filter (where m.code = $8) as late_before_close,
+            count(*) filter (where m.code = $9) as late_after_close
+         from pupils p
+         cross join lateral (
+            select session_date, code from marks
+            where school_id = p.school_id and pupil_id = p.id and is_current
+              and session_date >= $2 and session_date < p.admitted_on
+            union all
+            select session_date, code from marks
+            where school_id = p.school_id and pupil_id = p.id and is_current
+              and session_date > p.left_on and session_date <= $3
+         ) m
+         where p.school_id = $1 and (p.admitted_on > $2 or p.left_on < $3)
+         group by m.session_date",
+    )
+    .bind(school_id)
+    .bind(from)
+    .bind(to)
+    .bind(codes_in(Category::Present))
+    .bind(codes_in(Category::ApprovedActivity))
+    .bind(codes_in(Category::Authorised))
+    .bind(codes_in(Category::Unauthorised))
+    .bind(Code::Late.as_str())
+    .bind(Code::LateAfterClose.as_str())
+    .fetch_all(pool)
+    .await?;
+    for day in off_roll {
+        let counts = days.entry(day.session_date).or_default();
+        *counts = counts.since(&day.counts.tally());
+    }
+    Ok(days.into_iter().collect())
+}
+
+/// Folds each day's rows of the school's days into one, so a year is read in about 190 rows
+/// however many registers were saved. Rows written while it runs are left for the next fold:
+/// it takes out only the rows it sees and writes back their sum, so no count is lost or
+/// counted twice. Returns how many rows went.
+pub async fn fold_school_days(pool: &PgPool) -> Result<u64, sqlx::Error> {
+    let (removed,): (i64,) = sqlx::query_as(
+        "with folded as (
+            delete from attendance_school_days
+            where (school_id, session_date) in (
+                select school_id, session_date from attendance_school_days
+                group by school_id, session_date having count(*) > 1)
+            returning *
+         ), written as (
+            insert into attendance_school_days (school_id, session_date, present, aea,
+                authorised, unauthorised, late_before_close, late_after_close)
+            select school_id, session_date, sum(present), sum(aea), sum(authorised),
+                sum(unauthorised), sum(late_before_close), sum(late_after_close)
+            from folded
+            group by school_id, session_date
+            returning 1
+         )
+         select (select count(*) from folded) - (select count(*) from written)",
+    )
+    .fetch_one(pool)
+    .await?;
+    Ok(u64::try_from(removed).unwrap_or(0))
 }
 
 /// Rebuilds every pupil's running totals at a school: after a bulk load (the demo, an import).

@@ -1,5 +1,5 @@
 //! The reports' queries. Attendance figures always come from the statistics engine
-//! (`attendance::queries::pupil_figures`); what is read here directly is what the engine does
+//! (`attendance::queries::pupil_figures`, `school_days`); what is read here directly is what the engine does
 //! not count: which sessions hold which code on a day, the N marks, penalty notices, cases and
 //! the national figures.
 
@@ -15,6 +15,7 @@ use crate::{
     auth::SchoolRef,
     domain::{
         codes::{Category, Code},
+        figures::Tally,
         triggers::{CasePolicy, Step, hundredths, ladder_step},
     },
 };
@@ -831,64 +832,23 @@ async fn breakdown(pool: &PgPool, report: &mut Report, phase: &str) -> Result<()
     Ok(())
 }
 
-/// Whole-school attendance in each week of the period. One read of the engine's running
-/// totals (`attendance_totals`) instead of a `pupil_figures` call per week: each pupil's day
-/// is its running total less the one before it (the last before the period for its first
-/// day), counted only while the pupil was on roll, exactly as `pupil_figures` clamps; the
-/// weeks' tallies then go through `domain::figures` like every other figure.
+/// Whole-school attendance in each week of the period, from the engine's counts of the
+/// school's days (of pupils on roll, as every other figure counts them); the weeks' tallies
+/// then go through `domain::figures` like every other figure.
 async fn weekly_chart(
     pool: &PgPool,
     school: Uuid,
     from: NaiveDate,
     to: NaiveDate,
 ) -> Result<Chart, sqlx::Error> {
-    let weeks: Vec<(NaiveDate, i64, i64, i64, i64)> = sqlx::query_as(
-        "with base as (
-            select p.id as pupil_id, t.present, t.aea, t.authorised, t.unauthorised
-            from pupils p
-            cross join lateral (
-                select present, aea, authorised, unauthorised
-                from attendance_totals
-                where school_id = p.school_id and pupil_id = p.id and session_date < $2
-                order by session_date desc limit 1
-            ) t
-            where p.school_id = $1
-         ), days as (
-            select t.pupil_id, t.session_date,
-                t.present - coalesce(lag(t.present) over w, b.present, 0) as present,
-                t.aea - coalesce(lag(t.aea) over w, b.aea, 0) as aea,
-                t.authorised - coalesce(lag(t.authorised) over w, b.authorised, 0)
-                    as authorised,
-                t.unauthorised - coalesce(lag(t.unauthorised) over w, b.unauthorised, 0)
-                    as unauthorised
-            from attendance_totals t left join base b using (pupil_id)
-            where t.school_id = $1 and t.session_date between $2 and $3
-            window w as (partition by t.pupil_id order by t.session_date)
-         )
-         select date_trunc('week', d.session_date)::date as week,
-            sum(d.present)::bigint, sum(d.aea)::bigint, sum(d.authorised)::bigint,
-            sum(d.unauthorised)::bigint
-         from days d
-         join pupils p on p.school_id = $1 and p.id = d.pupil_id
-         where d.session_date >= p.admitted_on
-           and (p.left_on is null or d.session_date <= p.left_on)
-         group by 1 order by 1",
-    )
-    .bind(school)
-    .bind(from)
-    .bind(to)
-    .fetch_all(pool)
-    .await?;
+    let mut weeks: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
+    for (date, counts) in attendance::queries::school_days(pool, school, from, to).await? {
+        let monday = date - Duration::days(date.weekday().num_days_from_monday().into());
+        *weeks.entry(monday).or_default() += counts;
+    }
     let points = weeks
         .into_iter()
-        .map(|(monday, present, aea, authorised, unauthorised)| {
-            let sessions = crate::domain::figures::Tally {
-                present,
-                aea,
-                authorised,
-                unauthorised,
-                ..Default::default()
-            };
+        .map(|(monday, sessions)| {
             (
                 monday.format("%-d %b").to_string(),
                 sessions.attendance_percent(),

@@ -10,7 +10,7 @@ use std::{
 };
 
 use anyhow::{Context, bail};
-use app::attendance::queries::refresh_totals;
+use app::attendance::queries::{fold_school_days, refresh_totals};
 use chrono::NaiveDate;
 use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
@@ -257,6 +257,8 @@ pub async fn undo_everything(pool: &PgPool) -> anyhow::Result<()> {
         refresh_totals(&mut tx, school_id, &pupils, from).await?;
     }
     tx.commit().await?;
+    // The undone saves' rows of the schools' days, folded as the engine's hourly fold would.
+    fold_school_days(pool).await?;
     Ok(())
 }
 
@@ -265,8 +267,8 @@ pub async fn undo_everything(pool: &PgPool) -> anyhow::Result<()> {
 /// the index alone, as autovacuum would leave them).
 pub async fn vacuum(pool: &PgPool) -> anyhow::Result<()> {
     sqlx::raw_sql(
-        "vacuum analyze marks, attendance_totals, attendance_months, registers_taken,
-             late_arrivals, sync_events, devices",
+        "vacuum analyze marks, attendance_totals, attendance_months, attendance_school_days,
+             registers_taken, late_arrivals, sync_events, devices",
     )
     .execute(pool)
     .await?;

@@ -190,10 +190,12 @@ pub async fn seed_demo(pool: &PgPool, options: &DemoOptions) -> anyhow::Result<D
     tx.commit().await.context("committing the demo trust")?;
     // Fresh statistics and visibility for the bulk load, so the figures are read from the
     // running totals' index alone from the first request.
-    sqlx::query("vacuum analyze marks, attendance_totals")
-        .execute(pool)
-        .await
-        .context("analysing the demo's marks")?;
+    sqlx::query(
+        "vacuum analyze marks, attendance_totals, attendance_months, attendance_school_days",
+    )
+    .execute(pool)
+    .await
+    .context("analysing the demo's marks")?;
     // The case engine's first run, so the demo opens with a caseload.
     for school in schools.iter() {
         app::cases::queries::evaluate_school(pool, school.id, through)

@@ -5,11 +5,13 @@
 use crate::common;
 
 use app::{
+    attendance::queries::{fold_school_days, pupil_figures, school_days},
     domain::{
-        codes::{Code, Session},
+        codes::{Category, Code, Session},
+        figures::Tally,
         roles::Role,
     },
-    registers::queries::{MarkWrite, Seen, write_marks},
+    registers::queries::{MarkWrite, Seen, withdraw_mark, write_marks},
 };
 use chrono::NaiveDate;
 use common::fixture::{Fixture, email};
@@ -775,4 +777,216 @@ async fn the_monthly_counts_follow_every_change_to_the_marks() {
         let (kept, recounted) = kept_and_recounted(&app.pool, school).await;
         assert_eq!(kept, recounted, "after step {step}");
     }
+}
+
+/// The school's daily counts as kept (each day's rows summed, days that came to nothing left
+/// out) and the same recounted from every current mark, whoever's.
+async fn school_days_kept_and_recounted(pool: &PgPool, school: Uuid) -> (Vec<String>, Vec<String>) {
+    let codes = |category: Category| -> Vec<&'static str> {
+        Code::ALL
+            .iter()
+            .filter(|code| code.category() == category)
+            .map(|code| code.as_str())
+            .collect()
+    };
+    let kept: Vec<String> = sqlx::query_scalar(
+        "select concat_ws(' ', session_date, sum(present), sum(aea), sum(authorised),
+             sum(unauthorised), sum(late_before_close), sum(late_after_close))
+         from attendance_school_days where school_id = $1
+         group by session_date
+         having sum(abs(present) + abs(aea) + abs(authorised) + abs(unauthorised)
+             + abs(late_before_close) + abs(late_after_close)) > 0
+         order by session_date",
+    )
+    .bind(school)
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    let recounted: Vec<String> = sqlx::query_scalar(
+        "select concat_ws(' ', session_date,
+             count(*) filter (where code = any($2)), count(*) filter (where code = any($3)),
+             count(*) filter (where code = any($4)), count(*) filter (where code = any($5)),
+             count(*) filter (where code = 'L'), count(*) filter (where code = 'U'))
+         from marks where school_id = $1 and is_current
+         group by session_date
+         having count(*) filter (where code = any($2 || $3 || $4 || $5)) > 0
+         order by session_date",
+    )
+    .bind(school)
+    .bind(codes(Category::Present))
+    .bind(codes(Category::ApprovedActivity))
+    .bind(codes(Category::Authorised))
+    .bind(codes(Category::Unauthorised))
+    .fetch_all(pool)
+    .await
+    .unwrap();
+    (kept, recounted)
+}
+
+#[tokio::test]
+async fn the_school_days_follow_every_change_to_the_marks_and_registers_saved_at_once() {
+    let app = common::spawn().await;
+    let world = Fixture::new(&app.pool).await;
+    let school = world.school.id;
+    let [amira, ben, grace] = [
+        world.school.pupils[0],
+        world.school.pupils[1],
+        world.school.pupils[2],
+    ];
+    let same = |(kept, recounted): (Vec<String>, Vec<String>), after: &str| {
+        assert!(!kept.is_empty(), "after {after}");
+        assert_eq!(kept, recounted, "after {after}");
+    };
+    let steps: [&[Mark]; 4] = [
+        &[
+            (amira, "2026-11-02", Session::Am, Code::PresentAm, None),
+            (amira, "2026-10-05", Session::Am, Code::PresentAm, None),
+            (ben, "2026-10-21", Session::Am, Code::Late, Some(5)),
+            (grace, "2026-11-02", Session::Pm, Code::Illness, None),
+        ],
+        &[
+            (amira, "2026-11-23", Session::Am, Code::PresentAm, None),
+            (ben, "2026-11-23", Session::Am, Code::NoReasonYet, None),
+        ],
+        // An amendment in the past changes one pupil's days after it too.
+        &[(amira, "2026-10-12", Session::Am, Code::Medical, None)],
+        &[
+            (
+                ben,
+                "2026-11-23",
+                Session::Am,
+                Code::LateAfterClose,
+                Some(40),
+            ),
+            (ben, "2026-10-21", Session::Am, Code::PresentAm, None),
+        ],
+    ];
+    for (step, marks) in steps.iter().enumerate() {
+        set_marks(&app.pool, school, marks).await;
+        same(
+            school_days_kept_and_recounted(&app.pool, school).await,
+            &format!("step {step}"),
+        );
+    }
+
+    // An arrival taken back: the session was unmarked before, so it has no current mark.
+    set_marks(
+        &app.pool,
+        school,
+        &[(grace, "2026-11-23", Session::Am, Code::Late, Some(3))],
+    )
+    .await;
+    let arrival: i64 = sqlx::query_scalar(
+        "select id from marks where school_id = $1 and pupil_id = $2 and is_current
+           and session_date = '2026-11-23'",
+    )
+    .bind(school)
+    .bind(grace)
+    .fetch_one(&app.pool)
+    .await
+    .unwrap();
+    let mut tx = app.pool.begin().await.unwrap();
+    assert!(
+        withdraw_mark(&mut tx, school, None, arrival, "late_door")
+            .await
+            .unwrap()
+    );
+    tx.commit().await.unwrap();
+    same(
+        school_days_kept_and_recounted(&app.pool, school).await,
+        "the undo",
+    );
+
+    // Two registers of one day saved at once: neither waits for the other, both count.
+    let write = |pupil: Uuid, code: Code| MarkWrite {
+        pupil_id: pupil,
+        date: day("2026-11-24"),
+        session: Session::Am,
+        code,
+        minutes_late: None,
+        seen: Seen::Anything,
+    };
+    let mut first = app.pool.begin().await.unwrap();
+    write_marks(
+        &mut first,
+        school,
+        None,
+        "register",
+        None,
+        &[write(amira, Code::PresentAm)],
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    let mut second = app.pool.begin().await.unwrap();
+    let bens = [write(ben, Code::Illness)];
+    let saving = write_marks(&mut second, school, None, "register", None, &bens);
+    tokio::time::timeout(std::time::Duration::from_secs(10), saving)
+        .await
+        .expect("the second register does not wait for the first")
+        .unwrap()
+        .unwrap();
+    second.commit().await.unwrap();
+    // Folding while a save is still open leaves its rows for the next fold.
+    let folded = fold_school_days(&app.pool).await.unwrap();
+    assert!(folded > 0, "several saves of one day fold into one row");
+    first.commit().await.unwrap();
+    same(
+        school_days_kept_and_recounted(&app.pool, school).await,
+        "two saves at once and a fold between",
+    );
+    fold_school_days(&app.pool).await.unwrap();
+    same(
+        school_days_kept_and_recounted(&app.pool, school).await,
+        "a second fold",
+    );
+    let rows_a_day: Vec<i64> = sqlx::query_scalar(
+        "select count(*) from attendance_school_days where school_id = $1 group by session_date",
+    )
+    .bind(school)
+    .fetch_all(&app.pool)
+    .await
+    .unwrap();
+    assert!(rows_a_day.iter().all(|&rows| rows == 1), "{rows_a_day:?}");
+
+    // Read for the reports, a day holds only pupils on roll that day, as every figure does:
+    // Ben admitted on 2 November (his October mark no longer counts), Grace leaving on 23
+    // November (her marks of the 24th no longer count).
+    set_marks(
+        &app.pool,
+        school,
+        &[(grace, "2026-11-24", Session::Pm, Code::PresentPm, None)],
+    )
+    .await;
+    sqlx::query(
+        "update pupils set admitted_on = case when id = $2 then date '2026-11-02' else admitted_on end,
+             left_on = case when id = $3 then date '2026-11-23' else left_on end
+         where school_id = $1",
+    )
+    .bind(school)
+    .bind(ben)
+    .bind(grace)
+    .execute(&app.pool)
+    .await
+    .unwrap();
+    let (from, to) = (day("2026-10-01"), day("2026-11-30"));
+    let read = school_days(&app.pool, school, from, to).await.unwrap();
+    let mut by_hand = Vec::new();
+    let mut date = from;
+    while date <= to {
+        let figures = pupil_figures(&app.pool, &[school], date, date)
+            .await
+            .unwrap();
+        let day_total: Tally = figures.iter().map(|pupil| pupil.sessions).sum();
+        if day_total != Tally::default() {
+            by_hand.push((date, day_total));
+        }
+        date = date.succ_opt().unwrap();
+    }
+    let read: Vec<_> = read
+        .into_iter()
+        .filter(|(_, counts)| *counts != Tally::default())
+        .collect();
+    assert_eq!(read, by_hand);
+    assert!(read.iter().all(|(date, _)| *date != day("2026-10-21")));
 }
