@@ -1,5 +1,6 @@
-//! Every query of the statistics engine: keeping each pupil's running totals correct when marks
-//! change, and reading the figures of any period from them.
+//! Every query of the statistics engine: keeping each pupil's running totals, monthly counts
+//! and the school's daily counts correct when marks change, and reading the figures of any
+//! period from them.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
@@ -56,12 +57,14 @@ pub async fn days_coded_only<'e>(
 }
 
 /// Rebuilds the running totals of these pupils from `from` onwards, after their marks changed,
-/// and their monthly counts from the month `from` falls in. Run it in the transaction that
-/// changed the marks, so the figures are never out of step.
+/// and their monthly counts from the month `from` falls in, and adds the difference to the
+/// school's daily counts. Run it in the transaction that changed the marks, so the figures are
+/// never out of step.
 ///
-/// Three statements, whatever the period: the old totals and months from `from` are taken out
-/// (keeping what the month of `from` held before it), the days since are counted from the
-/// marks, and the new totals and months are written. The months are worked out here from the
+/// Four statements, whatever the period: what the days from `from` counted is read, the old
+/// totals and months from `from` are taken out (keeping what the month of `from` held before
+/// it), the days since are counted from the marks, and the new totals, months and the school's
+/// days' differences are written. The months are worked out here from the
 /// days rather than re-read from the totals, so saving today's register touches only this
 /// month's rows. It also tells the case engine the school's marks changed.
 pub async fn refresh_totals(
