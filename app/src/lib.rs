@@ -34,6 +34,7 @@ pub mod school;
 pub mod staff;
 pub mod sync;
 pub mod system;
+pub mod uk_time;
 pub mod visits;
 
 use leptos::prelude::*;

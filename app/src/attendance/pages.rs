@@ -33,13 +33,6 @@ use crate::{
     school::pages::{long_date, school_link},
 };
 
-/// Today in England, the same on the server and in the browser.
-fn today() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive()
-}
-
 /// 1 September of the academic year `date` falls in.
 fn academic_year_start(date: NaiveDate) -> NaiveDate {
     let year = if date.month() >= 9 {
@@ -126,7 +119,7 @@ fn SchoolAttendance(viewer: Viewer) -> impl IntoView {
     let query = use_query_map();
     let period = Memo::new(move |_| {
         let query = query.read();
-        let today = today();
+        let today = crate::uk_time::today();
         let to = parse_date(query.get("to")).unwrap_or(today);
         let from = parse_date(query.get("from")).unwrap_or_else(|| academic_year_start(to));
         let by = query
@@ -1051,12 +1044,6 @@ fn CodesTable(by_code: Vec<(String, i64)>) -> impl IntoView {
     .into_any()
 }
 
-fn instant(at: chrono::DateTime<chrono::Utc>) -> String {
-    at.with_timezone(&chrono_tz::Europe::London)
-        .format("%-d %b %Y, %H:%M")
-        .to_string()
-}
-
 #[component]
 fn Amendments(amendments: Vec<MarkChange>) -> impl IntoView {
     if amendments.is_empty() {
@@ -1103,7 +1090,7 @@ fn Amendments(amendments: Vec<MarkChange>) -> impl IntoView {
                                     </span>
                                 </td>
                                 <td>{change.recorded_by.clone().unwrap_or_else(|| "Rollcall".into())}</td>
-                                <td>{instant(change.recorded_at)}</td>
+                                <td>{crate::uk_time::date_time(change.recorded_at)}</td>
                                 <td>{change.reason.clone().unwrap_or_default()}</td>
                             </tr>
                         }

@@ -38,7 +38,7 @@ pub enum SignInError {
     WrongEmailOrPassword,
     #[error(
         "Too many failed attempts: this account is locked until {} (UK time). Try again then, or ask your school administrator to reset your password.",
-        until.with_timezone(&chrono_tz::Europe::London).format("%H:%M")
+        crate::uk_time::time(*until)
     )]
     Locked { until: DateTime<Utc> },
     #[error("This account has been disabled. Ask your school administrator.")]

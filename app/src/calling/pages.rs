@@ -448,7 +448,7 @@ fn ContactLine(contact: CallContact) -> impl IntoView {
 
 #[component]
 fn AttemptLine(attempt: Attempt) -> impl IntoView {
-    let when = attempt.recorded_at.format("%H:%M").to_string();
+    let when = crate::uk_time::time(attempt.recorded_at);
     let who = attempt.recorded_by.clone().unwrap_or_default();
     let reason = attempt
         .reason_code

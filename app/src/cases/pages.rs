@@ -273,10 +273,10 @@ fn CaseView(
             <dt>"Form"</dt><dd>{case.form.clone()}</dd>
             <dt>"Stage"</dt><dd data-testid="case-stage">{stage}</dd>
             <dt>"Owner"</dt><dd>{case.owner_name.clone().unwrap_or_else(|| "Unassigned".to_string())}</dd>
-            <dt>"Opened"</dt><dd>{case.opened_at.format("%-d %b %Y").to_string()}</dd>
+            <dt>"Opened"</dt><dd>{crate::uk_time::date(case.opened_at)}</dd>
             <dt>"Attendance"</dt><dd>{attendance_text(case.attendance)}</dd>
             <dt>"Why"</dt><dd data-testid="case-why">{case.why.clone()}</dd>
-            {closed_at.map(|at| view! { <dt>"Closed"</dt><dd>{at.format("%-d %b %Y").to_string()}</dd> })}
+            {closed_at.map(|at| view! { <dt>"Closed"</dt><dd>{crate::uk_time::date(at)}</dd> })}
             <dt>"Records"</dt>
             <dd>
                 <A href=format!("/pupils/{}?school={school_id}", case.pupil_id)>"Pupil's record"</A>
@@ -397,7 +397,7 @@ fn Event(
     view! {
         <li class=class data-kind=event.kind.clone()>
             <p class="muted">
-                {event.at.format("%-d %b %Y %H:%M").to_string()}
+                {crate::uk_time::date_time(event.at)}
                 {by}
                 {event.safeguarding.then_some(" · Safeguarding")}
                 {(event.kind == "proposed" && event.answered).then_some(" · Answered")}
@@ -548,7 +548,7 @@ fn CaseTasks(
                             </span>
                             {task.overdue.then(|| view! { <strong class="badge warn">"Overdue"</strong> })}
                             {task.done_at.map(|at| view! {
-                                <span class="badge">{format!("Done {}{}", at.format("%-d %b"), task.done_by_name.clone().map(|n| format!(" by {n}")).unwrap_or_default())}</span>
+                                <span class="badge">{format!("Done {}{}", crate::uk_time::local(at).format("%-d %b"), task.done_by_name.clone().map(|n| format!(" by {n}")).unwrap_or_default())}</span>
                             })}
                             {(can_work && !done).then(|| view! {
                                 <ActionForm action=task_done attr:class="inline-form">

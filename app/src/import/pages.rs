@@ -307,7 +307,7 @@ fn Import(viewer: Viewer) -> impl IntoView {
                                 <tbody>
                                     {past.into_iter().map(|row| view! {
                                         <tr>
-                                            <td>{row.imported_at.format("%-d %b %Y %H:%M UTC").to_string()}</td>
+                                            <td>{crate::uk_time::date_time(row.imported_at)}</td>
                                             <td class="file-name">{row.file_name}</td>
                                             <td>{row.kind.label()}</td>
                                             <td class="num">{count(row.rows.max(0) as u64)}</td>
@@ -383,7 +383,7 @@ fn SummaryView(summary: ImportSummary) -> impl IntoView {
     let imported_before = summary.imported_before.map(|at| {
         format!(
             "This same file was imported before, on {}.",
-            at.format("%-d %B %Y at %H:%M UTC")
+            crate::uk_time::local(at).format("%-d %B %Y at %H:%M")
         )
     });
     let nothing_changed = summary.created == 0

@@ -419,7 +419,7 @@ fn LetterTable(school_id: Uuid, lines: Vec<LetterLine>) -> impl IntoView {
                         <td>{capitalised(line.step.label())}</td>
                         <td>{line.subject.clone()}</td>
                         <td>
-                            {line.created_at.format("%-d %b %Y").to_string()}
+                            {crate::uk_time::date(line.created_at)}
                             {line.created_by_name.clone().map(|name| format!(" · {name}"))}
                         </td>
                         <td>{line.last_delivery.clone().unwrap_or_else(|| "not emailed".to_string())}</td>
@@ -477,7 +477,7 @@ fn TemplateForm(
             .as_ref()
             .map(|name| format!(
                 ", saved by {name} on {}",
-                template.updated_at.format("%-d %b %Y")
+                crate::uk_time::date(template.updated_at)
             ))
             .unwrap_or_default()
     );
@@ -609,7 +609,7 @@ fn LetterView(
         </div>
         <p class="muted no-print">
             {format!("Generated {} by {} from version {} of the template. To: {to}.",
-                line.created_at.format("%-d %b %Y %H:%M"),
+                crate::uk_time::date_time(line.created_at),
                 line.created_by_name.clone().unwrap_or_default(),
                 template_version)}
         </p>
@@ -647,7 +647,7 @@ fn LetterView(
                     {deliveries.into_iter().map(|d| view! {
                         <li data-status=d.status.clone()>
                             {format!("{} · {} · {}{}",
-                                d.queued_at.format("%-d %b %Y %H:%M"),
+                                crate::uk_time::date_time(d.queued_at),
                                 d.to_address,
                                 d.status,
                                 d.error.map(|e| format!(": {e}")).unwrap_or_default())}
@@ -739,7 +739,7 @@ pub fn CaseLetters(
                             {lines.into_iter().map(|line| view! {
                                 <li>
                                     <A href=letter_link(school_id, line.id)>{line.subject.clone()}</A>
-                                    {format!(" · {} · {}", line.created_at.format("%-d %b %Y"),
+                                    {format!(" · {} · {}", crate::uk_time::date(line.created_at),
                                         line.last_delivery.clone().unwrap_or_else(|| "not emailed".to_string()))}
                                 </li>
                             }).collect_view()}

@@ -221,7 +221,7 @@ fn MeetingItem(
                     <dt>"Minutes"</dt><dd class="minutes">{done.minutes}</dd>
                     <dt>"Actions"</dt><dd>{if done.actions.is_empty() { "None recorded".to_string() } else { done.actions }}</dd>
                     <dt>"Recorded"</dt>
-                    <dd>{format!("{}{}", done.recorded_at.format("%-d %b %Y"), done.recorded_by.map(|n| format!(" by {n}")).unwrap_or_default())}</dd>
+                    <dd>{format!("{}{}", crate::uk_time::date(done.recorded_at), done.recorded_by.map(|n| format!(" by {n}")).unwrap_or_default())}</dd>
                 </dl>
             })}
             {waiting.then(|| view! { <p class="muted">"Not yet taken place."</p> })}

@@ -50,7 +50,7 @@ fn day_link(school_id: Uuid, date: NaiveDate) -> String {
 
 /// An instant as people in the school read it. Schools in England keep UK time.
 fn local_time(at: DateTime<Utc>, date: NaiveDate) -> String {
-    let local = at.with_timezone(&chrono_tz::Europe::London);
+    let local = crate::uk_time::local(at);
     if local.date_naive() == date {
         local.format("%H:%M").to_string()
     } else {

@@ -244,7 +244,7 @@ pub async fn write_marks(
                     "{}, set by {} at {}",
                     c.code,
                     c.recorded_by.as_deref().unwrap_or("an import"),
-                    c.recorded_at.format("%H:%M on %-d %b")
+                    crate::uk_time::local(c.recorded_at).format("%H:%M on %-d %b")
                 ),
                 None => "unmarked".to_string(),
             };

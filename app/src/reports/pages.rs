@@ -26,12 +26,6 @@ use crate::{
     domain::roles::Permission,
 };
 
-fn today() -> NaiveDate {
-    chrono::Utc::now()
-        .with_timezone(&chrono_tz::Europe::London)
-        .date_naive()
-}
-
 fn academic_year_start(date: NaiveDate) -> NaiveDate {
     let year = if date.month() >= 9 {
         date.year()
@@ -82,7 +76,7 @@ fn SchoolReports(viewer: Viewer) -> impl IntoView {
     let query = use_query_map();
     let choice = Memo::new(move |_| {
         let query = query.read();
-        let to = parse_date(query.get("to")).unwrap_or_else(today);
+        let to = parse_date(query.get("to")).unwrap_or_else(crate::uk_time::today);
         let from = parse_date(query.get("from")).unwrap_or_else(|| academic_year_start(to));
         let kind = query
             .get("report")
@@ -320,7 +314,7 @@ fn TrustView() -> impl IntoView {
     let query = use_query_map();
     let period = Memo::new(move |_| {
         let query = query.read();
-        let to = parse_date(query.get("to")).unwrap_or_else(today);
+        let to = parse_date(query.get("to")).unwrap_or_else(crate::uk_time::today);
         let from = parse_date(query.get("from")).unwrap_or_else(|| academic_year_start(to));
         (from, to)
     });

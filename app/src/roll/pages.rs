@@ -260,7 +260,7 @@ fn DeletionRow(
                 <br />
                 <span class="muted">{notice} {deletion.note.clone()}</span>
                 <br />
-                <span class="muted">{format!("Recorded by {} on {}", deletion.recorded_by, deletion.recorded_at.format("%-d %b %Y"))}</span>
+                <span class="muted">{format!("Recorded by {} on {}", deletion.recorded_by, crate::uk_time::date(deletion.recorded_at))}</span>
             </td>
             <td>
                 <span class="roll-standing">{words}</span>
@@ -465,7 +465,7 @@ fn Notice(notice: super::TenDayNotice) -> impl IntoView {
                             <li>
                                 {format!(
                                     "{}: {} {} — {}{}",
-                                    attempt.recorded_at.format("%-d %b %Y %H:%M"),
+                                    crate::uk_time::date_time(attempt.recorded_at),
                                     crate::calling::method_label(&attempt.method),
                                     attempt.contact_name,
                                     crate::calling::outcome_label(&attempt.outcome),
@@ -483,7 +483,7 @@ fn Notice(notice: super::TenDayNotice) -> impl IntoView {
                 view! {
                     <ul data-testid="notice-case">
                         {notice.case_events.into_iter().map(|event| view! {
-                            <li>{format!("{}: {}", event.at.format("%-d %b %Y"), event.summary)}</li>
+                            <li>{format!("{}: {}", crate::uk_time::date(event.at), event.summary)}</li>
                         }).collect_view()}
                     </ul>
                 }.into_any()

@@ -8,7 +8,6 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Duration, Utc};
-use chrono_tz::Europe::London;
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::{components::A, hooks::use_params_map};
@@ -24,6 +23,7 @@ use crate::{
     calling::NoContactSeen,
     components::{errors::error_message, signed_in::SignedIn},
     sync::{RejectedEvent, SyncEvent},
+    uk_time,
 };
 
 /// The person using the phone, remembered on it so the page works when the sign-in has ended
@@ -113,14 +113,8 @@ pub(super) fn event_visit(event: &SyncEvent) -> Option<Uuid> {
         .and_then(|id| Uuid::parse_str(id).ok())
 }
 
-fn clock(at: DateTime<Utc>) -> String {
-    at.with_timezone(&London).format("%H:%M").to_string()
-}
-
 fn day_and_clock(at: DateTime<Utc>) -> String {
-    at.with_timezone(&London)
-        .format("%a %-d %b %H:%M")
-        .to_string()
+    uk_time::local(at).format("%a %-d %b %H:%M").to_string()
 }
 
 #[component]
@@ -173,7 +167,7 @@ fn SyncBadge(phone: Phone) -> impl IntoView {
             </span>
             <span class="last-sync">
                 {move || match phone.last_sync.get() {
-                    Some(at) => format!("Last synced {}", clock(at)),
+                    Some(at) => format!("Last synced {}", uk_time::time(at)),
                     None => "Not synced yet".to_string(),
                 }}
             </span>
@@ -243,7 +237,7 @@ fn Alerts(phone: Phone) -> impl IntoView {
                                 }}
                             </p>
                             <p class="muted">
-                                {format!("Checked in {}, expected out by {}", clock(o.checked_in_at), clock(o.expected_finish))}
+                                {format!("Checked in {}, expected out by {}", uk_time::time(o.checked_in_at), uk_time::time(o.expected_finish))}
                                 {(!o.companion.is_empty()).then(|| format!(", with {}", o.companion))}
                             </p>
                         </article>
@@ -536,7 +530,7 @@ fn Steps(phone: Phone, visit: Visit) -> impl IntoView {
                 (Some(risk), None) => view! { <CheckInForm phone visit_id=id school_id=v.school_id second=risk.second_person_needed /> }.into_any(),
                 (Some(_), Some((at, until))) => view! {
                     <p class="step-done" data-testid="checked-in">
-                        {format!("Checked in at {}, expected out by {}.", clock(at), clock(until))}
+                        {format!("Checked in at {}, expected out by {}.", uk_time::time(at), uk_time::time(until))}
                         {(v.checked_in_at.is_none()).then_some(" (waiting to send)")}
                     </p>
                 }.into_any(),
@@ -560,7 +554,7 @@ fn Steps(phone: Phone, visit: Visit) -> impl IntoView {
                         phone.capture(events::CHECK_OUT, serde_json::to_value(payload).unwrap_or_default());
                     }>"Check out: I have left"</button>
                 }.into_any(),
-                (_, Some(at)) => view! { <p class="step-done" data-testid="checked-out">{format!("Checked out at {}.", clock(at))}</p> }.into_any(),
+                (_, Some(at)) => view! { <p class="step-done" data-testid="checked-out">{format!("Checked out at {}.", uk_time::time(at))}</p> }.into_any(),
                 _ => ().into_any(),
             }}
         }
@@ -850,7 +844,7 @@ pub fn PlanFromCase(
     officers: Resource<Vec<Officer>>,
 ) -> impl IntoView {
     let plan = ServerAction::<PlanVisit>::new();
-    let today = Utc::now().with_timezone(&London).date_naive().to_string();
+    let today = uk_time::today().to_string();
     view! {
         <h2>"Home visits"</h2>
         <details class="plan-visit" data-testid="plan-visit">
