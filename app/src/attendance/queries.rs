@@ -64,9 +64,9 @@ pub async fn days_coded_only<'e>(
 /// Four statements, whatever the period: what the days from `from` counted is read, the old
 /// totals and months from `from` are taken out (keeping what the month of `from` held before
 /// it), the days since are counted from the marks, and the new totals, months and the school's
-/// days' differences are written. The months are worked out here from the
-/// days rather than re-read from the totals, so saving today's register touches only this
-/// month's rows. It also tells the case engine the school's marks changed.
+/// days' differences are written. The months are worked out here from the days rather than
+/// re-read from the totals, so saving today's register touches only this month's rows. It also
+/// tells the case engine the school's marks changed.
 pub async fn refresh_totals(
     conn: &mut PgConnection,
     school_id: Uuid,
