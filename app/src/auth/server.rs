@@ -127,9 +127,47 @@ pub fn not_found(message: impl Into<String>) -> ServerFnError {
     ServerFnError::new(message.into())
 }
 
-/// Logs a server-side failure with context and gives the person a short apology.
-pub fn internal(error: impl std::fmt::Display) -> ServerFnError {
+/// Logs a server-side failure with context and gives the person a short apology. Two failures
+/// of the database say more, since the person can act on them: the database not answering
+/// (503: nothing was saved, try again) and text PostgreSQL cannot store (400: a NUL character,
+/// pasted from another program, to take out).
+pub fn internal<E: std::fmt::Display + 'static>(error: E) -> ServerFnError {
+    if let Some(database) = (&error as &dyn std::any::Any).downcast_ref::<sqlx::Error>() {
+        if database_unavailable(database) {
+            tracing::warn!(%error, "the database is not answering");
+            set_status(http::StatusCode::SERVICE_UNAVAILABLE);
+            return ServerFnError::new(DATABASE_UNAVAILABLE);
+        }
+        if text_not_storable(database) {
+            set_status(http::StatusCode::BAD_REQUEST);
+            return ServerFnError::new(
+                "A field holds a character that cannot be stored (a NUL character, usually \
+                 pasted from another program). Retype that field and try again.",
+            );
+        }
+    }
     tracing::error!(%error, "server function failed");
     set_status(http::StatusCode::INTERNAL_SERVER_ERROR);
     ServerFnError::new("Something went wrong on the server; it has been logged. Try again.")
+}
+
+/// What a person is told while the database cannot be reached, by a page or the JSON API.
+pub const DATABASE_UNAVAILABLE: &str =
+    "The database is not answering just now; nothing was saved. Try again in a moment.";
+
+/// Whether the database could not be reached, rather than refused what was asked: class 08 is
+/// a lost connection, 57P an administrator's shutdown or a start not yet done.
+pub fn database_unavailable(error: &sqlx::Error) -> bool {
+    match error {
+        sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
+        sqlx::Error::Database(error) => error
+            .code()
+            .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
+        _ => false,
+    }
+}
+
+/// Text PostgreSQL will not store: 22021, a NUL character in a UTF-8 string.
+fn text_not_storable(error: &sqlx::Error) -> bool {
+    matches!(error, sqlx::Error::Database(error) if error.code().as_deref() == Some("22021"))
 }

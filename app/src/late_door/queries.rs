@@ -635,10 +635,18 @@ pub async fn office_arrivals(
                 f.name as form, p.form_id, a.session_date, a.session, a.arrived_at, a.code,
                 a.minutes_late, a.reason, a.note, a.sanction, a.conflict,
                 case when a.conflict is not null then
-                    (select o.code from marks o
-                     where o.school_id = a.school_id and o.pupil_id = a.pupil_id
-                       and o.session_date = a.session_date and o.session = a.session
-                       and o.recorded_at <= a.recorded_at
+                    (select o.code from (
+                        select code, recorded_at, id from marks
+                        where school_id = a.school_id and pupil_id = a.pupil_id
+                          and session_date = a.session_date and session = a.session
+                          and is_current
+                        union all
+                        select code, recorded_at, id from marks
+                        where school_id = a.school_id and pupil_id = a.pupil_id
+                          and session_date = a.session_date and session = a.session
+                          and not is_current
+                     ) o
+                     where o.recorded_at <= a.recorded_at
                      order by o.recorded_at desc, o.id desc limit 1)
                 end as stood_code,
                 m.code as register_code, m.recorded_at > a.recorded_at as changed_since,

@@ -10,6 +10,8 @@ use axum::{
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use app::auth::server::{DATABASE_UNAVAILABLE, database_unavailable};
+
 #[derive(Debug, thiserror::Error)]
 pub enum ApiError {
     #[error("{0}")]
@@ -41,21 +43,9 @@ pub struct ErrorBody {
 
 impl From<sqlx::Error> for ApiError {
     fn from(error: sqlx::Error) -> Self {
-        // Class 08 is a lost connection, 57P an administrator's shutdown or a start not yet done.
-        let unavailable = match &error {
-            sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Io(_) => true,
-            sqlx::Error::Database(error) => error
-                .code()
-                .is_some_and(|code| code.starts_with("08") || code.starts_with("57P")),
-            _ => false,
-        };
-        if unavailable {
+        if database_unavailable(&error) {
             tracing::warn!(%error, "the database is not answering");
-            ApiError::Unavailable(
-                "The database is not answering just now; nothing was saved. Try again in a \
-                 moment."
-                    .into(),
-            )
+            ApiError::Unavailable(DATABASE_UNAVAILABLE.into())
         } else {
             ApiError::Internal(error.into())
         }

@@ -151,3 +151,24 @@ async fn a_nul_character_in_a_body_is_a_400_and_nothing_is_written() {
         .unwrap();
     assert_refused(response, "NUL").await;
 }
+
+/// The pages' server functions: a NUL pasted into a field is a 400 that says what to take out,
+/// never the apology of a 500.
+#[tokio::test]
+async fn a_nul_character_in_a_page_field_is_a_400_that_says_what_to_take_out() {
+    let (app, fixture, client, csrf) = signed_in_officer().await;
+    let response = client
+        .post(app.url("/api/fn/pupils/search"))
+        .header("x-csrf-token", &csrf)
+        .form(&[
+            ("school_id", fixture.school.id.to_string()),
+            ("query", "Kh\u{0}an".to_string()),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+    let body = response.text().await.unwrap();
+    assert!(body.contains("a NUL character"), "{body}");
+    assert!(!body.contains("Something went wrong"), "{body}");
+}
