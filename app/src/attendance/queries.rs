@@ -24,6 +24,34 @@ fn codes_in(category: Category) -> Vec<&'static str> {
         .collect()
 }
 
+/// A day's marks counted as the engine counts them, as the select list of a query on `marks`
+/// whose parameters from `$first` are bound by [`bind_counted`].
+fn counted(first: usize) -> String {
+    let [present, aea, authorised, unauthorised, late, after_close] =
+        std::array::from_fn(|i| first + i);
+    format!(
+        "count(*) filter (where code = any(${present})) as present,
+         count(*) filter (where code = any(${aea})) as aea,
+         count(*) filter (where code = any(${authorised})) as authorised,
+         count(*) filter (where code = any(${unauthorised})) as unauthorised,
+         count(*) filter (where code = ${late}) as late_before_close,
+         count(*) filter (where code = ${after_close}) as late_after_close"
+    )
+}
+
+/// Binds the codes of each count of [`counted`], in order.
+fn bind_counted<'q, O>(
+    query: sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments>,
+) -> sqlx::query::QueryAs<'q, sqlx::Postgres, O, sqlx::postgres::PgArguments> {
+    query
+        .bind(codes_in(Category::Present))
+        .bind(codes_in(Category::ApprovedActivity))
+        .bind(codes_in(Category::Authorised))
+        .bind(codes_in(Category::Unauthorised))
+        .bind(Code::Late.as_str())
+        .bind(Code::LateAfterClose.as_str())
+}
+
 /// The days on which every session a pupil has a mark for was coded with one of `codes`, per
 /// pupil (or for one pupil): runs of unexplained absence (N, O) for the ten-day notice, of
 /// absence (G, N, O) for the 20-day deletion ground.
@@ -186,28 +214,20 @@ pub async fn refresh_totals(
     .fetch_all(&mut *conn)
     .await?;
 
-    let days: Vec<DayRow> = sqlx::query_as(
-        "select pupil_id, session_date,
-            count(*) filter (where code = any($4)) as present,
-            count(*) filter (where code = any($5)) as aea,
-            count(*) filter (where code = any($6)) as authorised,
-            count(*) filter (where code = any($7)) as unauthorised,
-            count(*) filter (where code = $8) as late_before_close,
-            count(*) filter (where code = $9) as late_after_close
+    let sql = format!(
+        "select pupil_id, session_date, {}
          from marks
          where school_id = $1 and pupil_id = any($2) and session_date >= $3 and is_current
          group by pupil_id, session_date
          order by pupil_id, session_date",
+        counted(4)
+    );
+    let days: Vec<DayRow> = bind_counted(
+        sqlx::query_as(&sql)
+            .bind(school_id)
+            .bind(pupil_ids)
+            .bind(from),
     )
-    .bind(school_id)
-    .bind(pupil_ids)
-    .bind(from)
-    .bind(codes_in(Category::Present))
-    .bind(codes_in(Category::ApprovedActivity))
-    .bind(codes_in(Category::Authorised))
-    .bind(codes_in(Category::Unauthorised))
-    .bind(Code::Late.as_str())
-    .bind(Code::LateAfterClose.as_str())
     .fetch_all(&mut *conn)
     .await?;
 
@@ -553,7 +573,7 @@ pub async fn school_days(
     to: NaiveDate,
 ) -> Result<Vec<(NaiveDate, Tally)>, sqlx::Error> {
     let mut days: BTreeMap<NaiveDate, Tally> = BTreeMap::new();
-    let counted: Vec<SchoolDayRow> = sqlx::query_as(
+    let kept: Vec<SchoolDayRow> = sqlx::query_as(
         "select session_date, sum(present)::bigint as present, sum(aea)::bigint as aea,
             sum(authorised)::bigint as authorised, sum(unauthorised)::bigint as unauthorised,
             sum(late_before_close)::bigint as late_before_close,
@@ -567,17 +587,11 @@ pub async fn school_days(
     .bind(to)
     .fetch_all(pool)
     .await?;
-    for day in counted {
+    for day in kept {
         days.insert(day.session_date, day.counts.tally());
     }
-    let off_roll: Vec<SchoolDayRow> = sqlx::query_as(
-        "select m.session_date,
-            count(*) filter (where m.code = any($4)) as present,
-            count(*) filter (where m.code = any($5)) as aea,
-            count(*) filter (where m.code = any($6)) as authorised,
-            count(*) filter (where m.code = any($7)) as unauthorised,
-            count(*) filter (where m.code = $8) as late_before_close,
-            count(*) filter (where m.code = $9) as late_after_close
+    let sql = format!(
+        "select m.session_date, {}
          from pupils p
          cross join lateral (
             select session_date, code from marks
@@ -590,18 +604,12 @@ pub async fn school_days(
          ) m
          where p.school_id = $1 and (p.admitted_on > $2 or p.left_on < $3)
          group by m.session_date",
-    )
-    .bind(school_id)
-    .bind(from)
-    .bind(to)
-    .bind(codes_in(Category::Present))
-    .bind(codes_in(Category::ApprovedActivity))
-    .bind(codes_in(Category::Authorised))
-    .bind(codes_in(Category::Unauthorised))
-    .bind(Code::Late.as_str())
-    .bind(Code::LateAfterClose.as_str())
-    .fetch_all(pool)
-    .await?;
+        counted(4)
+    );
+    let off_roll: Vec<SchoolDayRow> =
+        bind_counted(sqlx::query_as(&sql).bind(school_id).bind(from).bind(to))
+            .fetch_all(pool)
+            .await?;
     for day in off_roll {
         let counts = days.entry(day.session_date).or_default();
         *counts = counts.since(&day.counts.tally());
