@@ -11,10 +11,12 @@ use app::{
         codes::{Code, Session},
         roles::Role,
     },
-    registers::queries::{MarkWrite, Seen, write_marks},
 };
 use chrono::NaiveDate;
-use common::fixture::{Fixture, OUTSIDER, email};
+use common::{
+    fixture::{Fixture, OUTSIDER, email},
+    set_marks,
+};
 use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -77,29 +79,6 @@ async fn case_with_safeguarding(pool: &PgPool, school: Uuid, pupil: Uuid) -> Uui
     case
 }
 
-async fn mark(pool: &PgPool, school: Uuid, pupil: Uuid, date: &str, code: Code) {
-    let mut tx = pool.begin().await.unwrap();
-    write_marks(
-        &mut tx,
-        school,
-        None,
-        "register",
-        None,
-        &[MarkWrite {
-            pupil_id: pupil,
-            date: day(date),
-            session: Session::Am,
-            code,
-            minutes_late: None,
-            seen: Seen::Anything,
-        }],
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    tx.commit().await.unwrap();
-}
-
 fn rows<'a>(export: &'a Value, table: &str) -> &'a Vec<Value> {
     export["records"]
         .as_array()
@@ -160,13 +139,19 @@ async fn the_subject_access_export_holds_everything_and_safeguarding_only_for_th
     let school = fixture.school.id;
     let pupil = fixture.school.protected_pupil;
     case_with_safeguarding(&app.pool, school, pupil).await;
-    mark(&app.pool, school, pupil, "2026-11-16", Code::Illness).await;
-    mark(
+    set_marks(
         &app.pool,
         school,
-        fixture.school.pupils[0],
-        "2026-11-16",
-        Code::PresentAm,
+        &[
+            (pupil, "2026-11-16", Session::Am, Code::Illness, None),
+            (
+                fixture.school.pupils[0],
+                "2026-11-16",
+                Session::Am,
+                Code::PresentAm,
+                None,
+            ),
+        ],
     )
     .await;
     let path = format!("/api/schools/{school}/pupils/{pupil}/subject-access");
@@ -373,9 +358,16 @@ async fn retention_removes_leavers_after_six_years_and_keeps_what_must_stay() {
     let (amira, oliver) = (fixture.school.pupils[0], fixture.school.pupils[1]);
     let protected = fixture.school.protected_pupil;
     let officer = staff_id(&pool, Role::AttendanceOfficer).await;
-    mark(&pool, school, amira, "2026-11-16", Code::Illness).await;
-    mark(&pool, school, oliver, "2026-11-16", Code::PresentAm).await;
-    mark(&pool, school, oliver, "2026-11-17", Code::PresentAm).await;
+    set_marks(
+        &pool,
+        school,
+        &[
+            (amira, "2026-11-16", Session::Am, Code::Illness, None),
+            (oliver, "2026-11-16", Session::Am, Code::PresentAm, None),
+            (oliver, "2026-11-17", Session::Am, Code::PresentAm, None),
+        ],
+    )
+    .await;
     let closed_case: Uuid = sqlx::query_scalar(
         "insert into cases (school_id, pupil_id, stage, owner_id, closed_at, closed_reason)
          values ($1, $2, 'first_letter', $3, now(), 'improved') returning id",

@@ -14,7 +14,10 @@ use app::{
     registers::queries::{MarkWrite, Seen, withdraw_mark, write_marks},
 };
 use chrono::NaiveDate;
-use common::fixture::{Fixture, email};
+use common::{
+    fixture::{Fixture, email},
+    set_marks,
+};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use sqlx::PgPool;
@@ -22,38 +25,6 @@ use uuid::Uuid;
 
 fn day(text: &str) -> NaiveDate {
     text.parse().unwrap()
-}
-
-/// Writes marks as an import would, and fails the test if any is refused.
-async fn set_marks(
-    pool: &PgPool,
-    school_id: Uuid,
-    marks: &[(Uuid, &str, Session, Code, Option<i32>)],
-) {
-    let writes: Vec<MarkWrite> = marks
-        .iter()
-        .map(|(pupil_id, date, session, code, minutes_late)| MarkWrite {
-            pupil_id: *pupil_id,
-            date: day(date),
-            session: *session,
-            code: *code,
-            minutes_late: *minutes_late,
-            seen: Seen::Anything,
-        })
-        .collect();
-    let mut tx = pool.begin().await.unwrap();
-    write_marks(
-        &mut tx,
-        school_id,
-        None,
-        "import",
-        Some("test data"),
-        &writes,
-    )
-    .await
-    .unwrap()
-    .unwrap();
-    tx.commit().await.unwrap();
 }
 
 /// A whole week of marks for a pupil, present but for the exceptions given.

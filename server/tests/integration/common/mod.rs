@@ -10,6 +10,10 @@ pub mod fixture;
 
 use std::str::FromStr;
 
+use app::{
+    domain::codes::{Code, Session},
+    registers::queries::{MarkWrite, Seen, write_marks},
+};
 use server::{
     db::{self, MIGRATOR},
     http::{AppState, router},
@@ -18,6 +22,7 @@ use sqlx::{
     Connection, Executor, PgConnection, PgPool,
     postgres::{PgConnectOptions, PgPoolOptions},
 };
+use uuid::Uuid;
 
 pub struct TestApp {
     pub base_url: String,
@@ -169,4 +174,36 @@ pub async fn viewer_by_email(pool: &PgPool, email: &str) -> app::auth::Viewer {
         .await
         .unwrap()
         .unwrap()
+}
+
+/// Writes marks as an import would, and fails the test if any is refused.
+pub async fn set_marks(
+    pool: &PgPool,
+    school_id: Uuid,
+    marks: &[(Uuid, &str, Session, Code, Option<i32>)],
+) {
+    let writes: Vec<MarkWrite> = marks
+        .iter()
+        .map(|(pupil_id, date, session, code, minutes_late)| MarkWrite {
+            pupil_id: *pupil_id,
+            date: date.parse().expect("a YYYY-MM-DD date"),
+            session: *session,
+            code: *code,
+            minutes_late: *minutes_late,
+            seen: Seen::Anything,
+        })
+        .collect();
+    let mut tx = pool.begin().await.unwrap();
+    write_marks(
+        &mut tx,
+        school_id,
+        None,
+        "import",
+        Some("test data"),
+        &writes,
+    )
+    .await
+    .unwrap()
+    .unwrap();
+    tx.commit().await.unwrap();
 }
